@@ -1,0 +1,48 @@
+# The course's commands. Each target creates or reuses .venv by itself, so a fresh clone
+# needs nothing but Python 3.11+ and make.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: course test lab bench data build clean-data help
+
+help:
+	@echo "make course   set up the environment, generate the data, build the exercises"
+	@echo "make test     run the whole test suite"
+	@echo "make lab      start JupyterLab in this folder"
+	@echo "make bench    run the benchmarks (projections, grading)"
+
+# Re-install when the dependencies change. constraints.txt pins every package so that a
+# class installs the same versions next month; pyproject.toml holds the supported ranges.
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	@touch $(STAMP)
+
+course: $(STAMP)
+	$(BIN)/stacks data
+	@if $(BIN)/stacks build --help >/dev/null 2>&1; then \
+		$(BIN)/stacks build && $(BIN)/stacks selfcheck; fi
+	@echo
+	@echo "The course is ready."
+	@echo "  make lab                          open the lectures and exercises in JupyterLab"
+	@echo "  .venv/bin/stacks check NOTEBOOK   check your answers to an exercise"
+	@echo "  make test                         run the test suite"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=.
+
+bench: $(STAMP)
+	@for script in benchmarks/bench_*.py; do \
+		echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+data: $(STAMP)
+	$(BIN)/stacks data
+
+clean-data:
+	rm -rf data/zebrafish data/cells data/beadpack data/timelapse
