@@ -34,8 +34,13 @@ course: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# .jupyter/ opens the MyST lectures as notebooks (jupytext), renders MyST (jupyterlab-myst)
+# and keeps a student's own ~/.jupyter readable; JupyterLab refuses to run as root without
+# --allow-root (containers, CI machines).
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=.
+	JUPYTER_CONFIG_PATH="$(CURDIR)/.jupyter$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
+	JUPYTER_PREFER_ENV_PATH=1 \
+	$(BIN)/jupyter lab --notebook-dir=. $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: $(STAMP)
 	@for script in benchmarks/bench_*.py; do \

@@ -1,0 +1,23 @@
+"""Jupyter server settings for `make lab` and the browser test.
+
+Found through JUPYTER_CONFIG_PATH=<repo>/.jupyter (set by `make lab` and by
+tests/test_browser.py); a student's own ~/.jupyter is still read, with lower priority.
+See docs/browser.md.
+"""
+
+c = get_config()  # noqa: F821 (provided by traitlets when this file is loaded)
+
+# Lectures are MyST markdown notebooks (lectures/*.md). Jupytext's contents manager lets the
+# server open and save them as notebooks; the server extension jupyterlab_jupytext would
+# install it too, but naming it here keeps it working if extension loading order changes.
+c.ServerApp.contents_manager_class = "jupytext.AsyncTextFileContentsManager"
+
+# The kernel is the project's environment: .venv's ipykernel spec `python3`, whose
+# command `python` jupyter_client replaces with the server's own interpreter (.venv/bin/python).
+c.MappingKernelManager.default_kernel_name = "python3"
+
+# No calls home: classrooms are often offline, and a news pop-up hides the notebook.
+c.LabApp.check_for_updates_class = "jupyterlab.NeverCheckForUpdate"
+
+# "File > Save and Export Notebook As > HTML": a widget's picture instead of an empty space.
+load_subconfig("jupyter_nbconvert_config.py")  # noqa: F821 (provided by traitlets)
