@@ -1,0 +1,145 @@
+"""Per-question results of an executed exercise notebook.
+
+nbgrader decides a test cell's score from its outputs (:func:`nbgrader.utils.determine_grade`):
+an error output gives 0, a displayed number is partial credit, anything else full marks.
+It also gives 0 to a cell that wrote anything on stderr, so a correct answer that
+triggers a ``FutureWarning`` inside a check loses its points. :func:`ignore_stderr_in_tests`
+removes stderr from test cells before grading: an exception, not a warning or a progress
+bar, is what fails a test.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from nbformat import NotebookNode
+
+from helpers._markup import is_test_cell, nbgrader_meta
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*)$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Question:
+    """The result of one autograded test cell."""
+
+    grade_id: str
+    title: str
+    points: float
+    score: float
+    message: str = ""
+
+    @property
+    def passed(self) -> bool:
+        """Full marks."""
+        return self.score >= self.points
+
+
+def strip_ansi(text: str) -> str:
+    """Remove terminal colour codes (IPython colours its tracebacks)."""
+    return _ANSI.sub("", text)
+
+
+def ignore_stderr_in_tests(nb: NotebookNode) -> int:
+    """Drop stderr outputs of test cells in place; return how many were dropped.
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> cell = nbformat.v4.new_code_cell("check()", metadata={"nbgrader": {"grade": True, "solution": False}})
+    >>> cell.outputs = [nbformat.v4.new_output("stream", name="stderr", text="FutureWarning: ...")]
+    >>> ignore_stderr_in_tests(nbformat.v4.new_notebook(cells=[cell]))
+    1
+    """
+    dropped = 0
+    for cell in nb.cells:
+        if is_test_cell(cell):
+            kept = [
+                o
+                for o in cell.get("outputs", [])
+                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+            ]
+            dropped += len(cell.outputs) - len(kept)
+            cell.outputs = kept
+    return dropped
+
+
+def error_message(cell: NotebookNode) -> str:
+    """The message of the first error output of a cell, without traceback and colours."""
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error":
+            ename = output.get("ename", "Error")
+            evalue = strip_ansi(str(output.get("evalue", ""))).strip()
+            if ename in ("GradingError", "AssertionError") and evalue:
+                return evalue
+            if ename == "NotImplementedError":
+                return "not answered yet: an answer cell above still raises NotImplementedError()"
+            if ename == "NameError":
+                return f"{ename}: {evalue}; define it in the answer cell above and run that cell"
+            if not evalue:
+                lines = [strip_ansi(line) for line in output.get("traceback", [])]
+                hint = next(
+                    (
+                        line.strip()
+                        for line in reversed("\n".join(lines).splitlines())
+                        if line.strip().startswith("---->")
+                    ),
+                    "",
+                )
+                return f"{ename}" + (f" at {hint.removeprefix('---->').strip()}" if hint else "")
+            return f"{ename}: {evalue}"
+    return ""
+
+
+def _title(nb: NotebookNode, index: int, grade_id: str) -> str:
+    for cell in reversed(nb.cells[:index]):
+        if cell.cell_type == "markdown":
+            headings = _HEADING.findall(cell.source)
+            if headings:
+                return re.sub(r"[*_`]", "", headings[-1]).strip()
+    return grade_id
+
+
+def questions(nb: NotebookNode) -> list[Question]:
+    """Score every autograded test cell of an executed notebook as nbgrader does.
+
+    stderr is ignored (see :func:`ignore_stderr_in_tests`); the notebook is not modified.
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> meta = {"nbgrader": {"grade": True, "solution": False, "grade_id": "t1", "points": 2}}
+    >>> cell = nbformat.v4.new_code_cell("check()", metadata=meta)
+    >>> cell.outputs = [nbformat.v4.new_output("error", ename="GradingError", evalue="wrong axis", traceback=[])]
+    >>> questions(nbformat.v4.new_notebook(cells=[cell]))
+    [Question(grade_id='t1', title='t1', points=2.0, score=0.0, message='wrong axis')]
+    """
+    from nbgrader.utils import determine_grade
+
+    results = []
+    for index, cell in enumerate(nb.cells):
+        if not is_test_cell(cell):
+            continue
+        meta = nbgrader_meta(cell)
+        copy = NotebookNode(dict(cell))
+        copy.outputs = [
+            o
+            for o in cell.get("outputs", [])
+            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+        ]
+        try:
+            score, points = determine_grade(copy)
+        except ValueError as error:  # a displayed number above the maximum
+            score, points = 0.0, float(meta.get("points", 0))
+            message = f"the test displayed a score nbgrader rejects ({error})"
+        else:
+            message = error_message(copy)
+        grade_id = str(meta.get("grade_id", f"cell-{index + 1}"))
+        results.append(
+            Question(
+                grade_id, _title(nb, index, grade_id), float(points), float(score or 0.0), message
+            )
+        )
+    return results

@@ -1,0 +1,296 @@
+"""Start grading kernels by forking a process that has already imported the course's libraries.
+
+A fresh ``python -m ipykernel_launcher`` spends about a second of CPU before the first
+cell runs: starting Python and ipykernel, then importing numpy, matplotlib, scikit-image,
+pims... in every student's kernel. On two cores that is most of the grading time.
+
+The *zygote* is one process, started per grading run with the kernels' environment, that
+imports those libraries once and then forks a new kernel per submission. Each kernel is
+still a separate process with its own memory (copy-on-write), fresh module state and no
+trace of other students; it only skips the import work. Modules are imported, never run
+student code, and the random generators are reseeded after the fork.
+
+The zygote must fork before any thread exists, so BLAS libraries run single-threaded
+(``OPENBLAS_NUM_THREADS=1``), which is also fairer when kernels share the cores.
+
+Used through :func:`kernel_manager_class`; if the zygote cannot start, kernels start the
+usual way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+#: Imported once in the zygote. Not helpers.grading: it installs an IPython display hook
+#: when imported inside a kernel, so each kernel must import it itself.
+PRELOAD = (
+    "numpy",
+    "scipy.ndimage",
+    "scipy.optimize",
+    "matplotlib.pyplot",
+    "skimage.color",
+    "skimage.data",
+    "skimage.feature",
+    "skimage.filters",
+    "skimage.io",
+    "skimage.measure",
+    "skimage.metrics",
+    "skimage.morphology",
+    "skimage.segmentation",
+    "skimage.util",
+    "tifffile",
+    "pims",
+    "helpers.datasets",
+    "helpers.viz",
+    "IPython",
+    "ipykernel.kernelapp",
+    "ipykernel.ipkernel",
+)
+
+#: Environment that keeps numerical libraries from starting threads before the fork.
+SINGLE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+# ------------------------------------------------------------------ the zygote process
+
+
+def _child(request: dict[str, Any], launch_dir: str) -> None:
+    """Become an IPython kernel as the ipykernel launcher would (never returns)."""
+    code = 1
+    try:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the kernel waits for its own children
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        os.setsid()  # own process group, like Popen(start_new_session=True)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        log = os.open(request["log"] or os.devnull, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        import random
+
+        random.seed()
+        if "numpy" in sys.modules:
+            sys.modules["numpy"].random.seed()
+        if sys.path and sys.path[0] in ("", launch_dir):
+            del sys.path[0]  # as ipykernel_launcher does; the kernel adds the cwd back
+        from ipykernel import kernelapp
+
+        kernelapp.launch_new_instance(argv=request["argv"][3:])
+        code = 0
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else 0
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        os._exit(code)
+
+
+def serve(preload: list[str]) -> None:
+    """Import ``preload``, then fork one kernel per JSON request read from stdin."""
+    launch_dir = os.getcwd()
+    for name in preload:
+        try:
+            __import__(name)
+        except Exception:  # a missing optional library only makes kernels import it themselves
+            pass
+
+    def reap(signum: int, frame: object) -> None:
+        # wait for ended kernels so that no zombie lingers and their CPU time is
+        # accounted to us (and so to the grader, which waits for us)
+        while True:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+
+    signal.signal(signal.SIGCHLD, reap)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the grader; stdin EOF stops us
+    threads = len(os.listdir("/proc/self/task")) if os.path.isdir("/proc/self/task") else 1
+    print(json.dumps({"ready": True, "threads": threads}), flush=True)
+    for line in sys.stdin:
+        request = json.loads(line)
+        pid = os.fork()
+        if pid == 0:
+            _child(request, launch_dir)
+        print(json.dumps({"pid": pid}), flush=True)
+
+
+# ------------------------------------------------------------------ the grader's side
+
+
+class Zygote:
+    """Handle on a running zygote process.
+
+    Parameters
+    ----------
+    env : dict
+        Environment of the zygote and of every kernel it forks (a kernel gets the
+        environment jupyter_client asks for, but modules were imported under this one).
+    preload : sequence of str
+        Modules to import once.
+    """
+
+    def __init__(self, env: dict[str, str], preload: tuple[str, ...] = PRELOAD) -> None:
+        self._lock = threading.Lock()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "helpers._zygote", *preload],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env={**env, **SINGLE_THREAD},
+            text=True,
+            cwd=str(Path(__file__).resolve().parents[1]),
+        )
+        status: dict[str, Any] = {}
+        for _ in range(1000):  # a library may print while it is imported; skip its lines
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            try:
+                status = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(status, dict) and status.get("ready"):
+                break
+        if not status.get("ready"):
+            self.close()
+            raise RuntimeError("the kernel zygote did not start")
+        if status.get("threads", 1) != 1:
+            # forking a process with threads can deadlock the child: do not use it
+            self.close()
+            raise RuntimeError(
+                f"the kernel zygote has {status['threads']} threads after its imports"
+            )
+
+    def spawn(self, argv: list[str], cwd: str, env: dict[str, str], log: str | None) -> int:
+        """Fork a kernel; return its pid."""
+        request = {"argv": argv, "cwd": cwd, "env": {**env, **SINGLE_THREAD}, "log": log}
+        with self._lock:
+            self.proc.stdin.write(json.dumps(request) + "\n")
+            self.proc.stdin.flush()
+            reply = self.proc.stdout.readline()
+        if not reply:
+            raise RuntimeError("the kernel zygote stopped")
+        return int(json.loads(reply)["pid"])
+
+    def close(self) -> None:
+        """Stop the zygote (its running kernels are shut down by their managers)."""
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.close()
+                self.proc.wait(timeout=5)
+            except Exception:
+                self.proc.kill()
+
+    def __enter__(self) -> Zygote:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _zombie(pid: int) -> bool:
+    """True when the process has exited but its parent (the zygote) has not reaped it yet."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] == "Z"
+
+
+class _Pid:
+    """The part of ``subprocess.Popen`` that jupyter_client uses, for a process we did not start."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                os.kill(self.pid, 0)
+                if _zombie(self.pid):
+                    self.returncode = 0
+            except ProcessLookupError:
+                self.returncode = 0  # the exit status belongs to the zygote, which discards it
+            except PermissionError:
+                pass
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        import time
+
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout)
+            time.sleep(0.02)
+        return self.returncode or 0
+
+    def send_signal(self, signum: int) -> None:
+        os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+
+def kernel_manager_class(zygote: Zygote):
+    """An AsyncKernelManager class whose kernels the given zygote forks."""
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_client.provisioning.local_provisioner import LocalProvisioner
+
+    class ForkProvisioner(LocalProvisioner):
+        async def launch_kernel(self, cmd: list[str], **kwargs: Any):
+            if cmd[1:3] != ["-m", "ipykernel_launcher"]:
+                return await super().launch_kernel(cmd, **kwargs)
+            log = kwargs.get("stderr")
+            try:
+                pid = zygote.spawn(
+                    cmd,
+                    str(kwargs.get("cwd") or os.getcwd()),
+                    dict(kwargs.get("env") or os.environ),
+                    getattr(log, "name", None),
+                )
+            except (
+                Exception
+            ):  # the zygote died (e.g. killed for memory): start this kernel the usual way
+                return await super().launch_kernel(cmd, **kwargs)
+            self.process = _Pid(pid)
+            self.pid = self.pgid = pid  # the child called setsid()
+            self.cwd = kwargs.get("cwd", Path.cwd())
+            return self.connection_info
+
+    class ForkKernelManager(AsyncKernelManager):
+        async def _async_pre_start_kernel(self, **kw: Any):
+            if self.provisioner is None:
+                self.kernel_id = self.kernel_id or kw.pop("kernel_id", str(uuid.uuid4()))
+                self.provisioner = ForkProvisioner(
+                    kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self
+                )
+            return await super()._async_pre_start_kernel(**kw)
+
+    return ForkKernelManager
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1:])
