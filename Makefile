@@ -23,8 +23,8 @@ $(STAMP): pyproject.toml constraints.txt
 
 course: $(STAMP)
 	$(BIN)/stacks data
-	@if $(BIN)/stacks build --help >/dev/null 2>&1; then \
-		$(BIN)/stacks build && $(BIN)/stacks selfcheck; fi
+	$(BIN)/stacks build
+	$(BIN)/stacks selfcheck
 	@echo
 	@echo "The course is ready."
 	@echo "  make lab                          open the lectures and exercises in JupyterLab"

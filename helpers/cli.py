@@ -57,12 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--quiet", action="store_true", help="no progress bar")
     data.set_defaults(func=_cmd_data)
 
-    try:
-        from helpers import course
-    except ImportError:  # the grading pipeline is optional while it is being built
-        course = None
-    if course is not None and hasattr(course, "add_subcommands"):
-        course.add_subcommands(sub)
+    from helpers import course
+
+    course.add_subcommands(sub)
     return parser
 
 
