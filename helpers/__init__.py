@@ -1,8 +1,9 @@
 """Helpers for the course on quantitative analysis of image sequences and 3D images.
 
 Notebooks use ``import helpers as sc`` and call the viewers (``sc.show_plane``,
-``sc.slice_explorer``, ``sc.display``, ``sc.plot_hist``, ``sc.plot_3d_surface``); the
-submodules ``datasets``, ``sequences``, ``projections`` and ``grading`` are imported by name.
+``sc.slice_explorer``, ``sc.display``, ``sc.plot_hist``, ``sc.plot_3d_surface``) and
+``sc.scale_bar``; the submodules ``datasets``, ``sequences``, ``projections`` and
+``grading`` are imported by name.
 
 The viewers are loaded on first use (PEP 562), so that the ``stacks`` command and grading
 kernels do not pay for importing matplotlib and ipywidgets when they do not draw.
@@ -19,6 +20,7 @@ __all__ = [
     "plot_hist",
     "show_plane",
     "slice_explorer",
+    "scale_bar",
 ]
 
 

@@ -7,7 +7,8 @@ runs unchanged with ``import helpers as sc``:
 - :func:`slice_explorer` returns a widget with a slider over the planes of a volume;
 - :func:`display` returns a figure with a grid of every ``step``-th plane;
 - :func:`plot_hist` draws the histogram of an image's values on an Axes you made;
-- :func:`plot_3d_surface` draws the surface of one labelled object and measures its area.
+- :func:`plot_3d_surface` draws the surface of one labelled object and measures its area;
+- :func:`scale_bar` adds a bar of a given physical length to an image drawn on an Axes.
 
 How figures reach the notebook
 ------------------------------
@@ -40,6 +41,7 @@ from matplotlib.axes import Axes
 from matplotlib.colors import Colormap
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
+from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 
 # scipy.ndimage, skimage.measure and mpl_toolkits.mplot3d are imported inside
 # plot_3d_surface, their only user: together they add about half a second to
@@ -52,6 +54,7 @@ __all__ = [
     "display",
     "plot_3d_surface",
     "plot_hist",
+    "scale_bar",
     "show_plane",
     "slice_explorer",
 ]
@@ -933,3 +936,84 @@ def plot_3d_surface(
     axes.set_title(f"{name}: surface area {area:,.1f} {units}²")
     _show_at_cell_end(figure)
     return Surface(area, figure, axes)
+
+
+# --------------------------------------------------------------------------------------
+# scale_bar
+# --------------------------------------------------------------------------------------
+
+
+def _positive(value: Any, name: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not (math.isfinite(number) and number > 0):
+        raise ValueError(f"scale_bar() needs {name} as a positive number, got {value!r}.")
+    return number
+
+
+def scale_bar(
+    axis: Axes,
+    length: float,
+    pixel_size: float,
+    units: str = "µm",
+    color: str = "white",
+    location: str = "lower right",
+    *,
+    thickness: float = 2,
+) -> AnchoredSizeBar:
+    """Add a scale bar of a given physical length to an image drawn one pixel per unit.
+
+    Parameters
+    ----------
+    axis : matplotlib.axes.Axes
+        The Axes holding the image, drawn with one data unit per pixel (the default of
+        ``imshow`` and :func:`show_plane`).
+    length : float
+        Length of the bar in physical units, for instance 10 for 10 µm.
+    pixel_size : float
+        Width of one pixel in the same units, for instance ``spacing[2]`` of a volume
+        with spacing (z, y, x).
+    units : str, optional
+        Units written after the length in the label.
+    color : str, optional
+        Colour of the bar and its label.
+    location : str, optional
+        Where the bar goes, as in ``legend``: ``"lower right"``, ``"upper left"``, ...
+    thickness : float, optional
+        Height of the bar in pixels (data units).
+
+    Returns
+    -------
+    mpl_toolkits.axes_grid1.anchored_artists.AnchoredSizeBar
+        The artist added to ``axis``. ``bar.size_bar`` holds the bar (its rectangle is
+        ``length / pixel_size`` data units wide) and ``bar.txt_label`` the label.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from matplotlib.figure import Figure
+    >>> axis = Figure().add_subplot()
+    >>> image = show_plane(axis, np.zeros((64, 64)))
+    >>> bar = scale_bar(axis, 10, pixel_size=0.25)
+    >>> bar.size_bar.get_children()[0].get_width()  # 10 µm / 0.25 µm per pixel
+    40.0
+    >>> bar.txt_label.get_text()
+    '10 µm'
+    >>> bar in axis.artists
+    True
+    """
+    length_value = _positive(length, "length")
+    pixel_value = _positive(pixel_size, "pixel_size")
+    bar = AnchoredSizeBar(
+        axis.transData,
+        length_value / pixel_value,
+        f"{length_value:g} {units}",
+        location,
+        color=color,
+        frameon=False,
+        size_vertical=_positive(thickness, "thickness"),
+    )
+    axis.add_artist(bar)
+    return bar

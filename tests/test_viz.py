@@ -422,6 +422,62 @@ def test_plot_3d_surface_explains_bad_input(data, labels, kwargs, error, message
 
 
 # --------------------------------------------------------------------------------------
+# scale_bar
+# --------------------------------------------------------------------------------------
+
+
+def bar_rectangle(bar):
+    (rectangle,) = bar.size_bar.get_children()
+    return rectangle
+
+
+@pytest.mark.parametrize(
+    "length, pixel_size, width, label",
+    [(10, 0.26, 10 / 0.26, "10 µm"), (5, 0.5, 10.0, "5 µm"), (2.5, 0.1, 25.0, "2.5 µm")],
+)
+def test_scale_bar_is_length_over_pixel_size_data_units(length, pixel_size, width, label):
+    ax = axis()
+    ax.imshow(np.zeros((50, 80)))
+    bar = viz.scale_bar(ax, length, pixel_size)
+    assert bar in ax.artists
+    assert bar_rectangle(bar).get_width() == pytest.approx(width)
+    assert bar.txt_label.get_text() == label
+
+
+def test_scale_bar_units_color_location_and_thickness():
+    ax = axis()
+    bar = viz.scale_bar(
+        ax, 50, 5, units="nm", color="yellow", location="upper left", thickness=3
+    )
+    rectangle = bar_rectangle(bar)
+    assert bar.txt_label.get_text() == "50 nm"
+    assert rectangle.get_width() == pytest.approx(10)
+    assert rectangle.get_height() == pytest.approx(3)
+    assert rectangle.get_facecolor() == matplotlib.colors.to_rgba("yellow")
+    assert bar.loc == 2  # "upper left"
+    default = viz.scale_bar(axis(), 10, 1)
+    assert bar_rectangle(default).get_facecolor() == matplotlib.colors.to_rgba("white")
+    assert default.loc == 4  # "lower right"
+
+
+def test_scale_bar_wrong_pixel_size_would_be_caught():
+    # a bar drawn with the z spacing instead of the x spacing has the wrong length
+    right = bar_rectangle(viz.scale_bar(axis(), 10, 0.26)).get_width()
+    wrong = bar_rectangle(viz.scale_bar(axis(), 10, 0.29)).get_width()
+    assert wrong != pytest.approx(right)
+
+
+@pytest.mark.parametrize(
+    "length, pixel_size, name",
+    [(0, 0.26, "length"), (-10, 0.26, "length"), (10, 0, "pixel_size"),
+     (10, math.nan, "pixel_size"), (10, "big", "pixel_size")],
+)
+def test_scale_bar_rejects_lengths_that_are_not_positive(length, pixel_size, name):
+    with pytest.raises(ValueError, match=name):
+        viz.scale_bar(axis(), length, pixel_size)
+
+
+# --------------------------------------------------------------------------------------
 # Side effects, package, examples
 # --------------------------------------------------------------------------------------
 
@@ -442,6 +498,7 @@ def test_helpers_never_show_nor_change_global_settings(monkeypatch, volume, labe
     viz.plot_hist(axis(), volume)
     viz.plot_hist(axis(), volume > 50)
     viz.plot_3d_surface(volume, labels, region=7, spacing=(2, 0.5, 0.5))
+    viz.scale_bar(axis(), 10, 0.5)
 
     assert dict(matplotlib.rcParams) == before
     assert plt.get_fignums() == []
@@ -449,7 +506,9 @@ def test_helpers_never_show_nor_change_global_settings(monkeypatch, volume, labe
 
 
 def test_package_reexports_the_helpers():
-    names = ["display", "plot_3d_surface", "plot_hist", "show_plane", "slice_explorer"]
+    names = [
+        "display", "plot_3d_surface", "plot_hist", "scale_bar", "show_plane", "slice_explorer"
+    ]
     assert sorted(helpers.__all__) == names
     for name in names:
         assert getattr(helpers, name) is getattr(viz, name)
