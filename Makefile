@@ -31,7 +31,9 @@ course: $(STAMP)
 	@echo "  .venv/bin/stacks check NOTEBOOK   check your answers to an exercise"
 	@echo "  make test                         run the test suite"
 
+# The browser test needs Chromium: installed with apt-get when missing and allowed.
 test: $(STAMP)
+	@scripts/ensure_chromium.sh
 	$(BIN)/python -m pytest
 
 # .jupyter/ opens the MyST lectures as notebooks (jupytext), renders MyST (jupyterlab-myst)
