@@ -15,7 +15,7 @@ import ipywidgets
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from matplotlib.figure import Figure
@@ -318,7 +318,7 @@ integer_images = st.sampled_from(["uint8", "uint16", "int8", "int16", "int32", "
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(integer_images)
 def test_plot_hist_integer_bins_hold_whole_values(data):
     hist = viz.plot_hist(axis(), data)
