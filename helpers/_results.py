@@ -19,6 +19,7 @@ from helpers._markup import is_test_cell, nbgrader_meta
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*)$", re.MULTILINE)
+NOT_ANSWERED = "not answered yet: an answer cell above still raises NotImplementedError()"
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def error_message(cell: NotebookNode) -> str:
             if ename in ("GradingError", "AssertionError") and evalue:
                 return evalue
             if ename == "NotImplementedError":
-                return "not answered yet: an answer cell above still raises NotImplementedError()"
+                return NOT_ANSWERED
             if ename == "NameError":
                 return f"{ename}: {evalue}; define it in the answer cell above and run that cell"
             if not evalue:
@@ -91,6 +92,33 @@ def error_message(cell: NotebookNode) -> str:
                 return f"{ename}" + (f" at {hint.removeprefix('---->').strip()}" if hint else "")
             return f"{ename}: {evalue}"
     return ""
+
+
+def _answer_error(cell: NotebookNode) -> str:
+    """How an answer cell stopped: ``"not answered yet: ..."``, ``"ValueError: ..."`` or ``""``."""
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error":
+            ename = output.get("ename", "Error")
+            if ename == "NotImplementedError":
+                return NOT_ANSWERED
+            evalue = strip_ansi(str(output.get("evalue", ""))).strip()
+            return f"{ename}: {evalue}" if evalue else ename
+    return ""
+
+
+def _explain_missing_name(message: str, answer_error: str) -> str:
+    """Say why a name is missing when the answer cell before the test stopped with an error.
+
+    A test cell that reports ``NameError: name 'max_z' is not defined`` usually means that
+    the answer cell above raised before it got to define ``max_z``: the student should
+    look at that error, not wonder where to define the name.
+    """
+    if not (message.startswith("NameError") and answer_error):
+        return message
+    if answer_error == NOT_ANSWERED:
+        return answer_error
+    name = message.split(";")[0]
+    return f"{name}: the answer cell above stopped with {answer_error}; fix it and run it again"
 
 
 def _title(nb: NotebookNode, index: int, grade_id: str) -> str:
@@ -119,9 +147,17 @@ def questions(nb: NotebookNode) -> list[Question]:
     from nbgrader.utils import determine_grade
 
     results = []
+    # The error of the answer cells that the next test cells check: the answer cells after
+    # the previous test cell, or before it when no answer cell came in between.
+    answer_error, after_test = "", False
     for index, cell in enumerate(nb.cells):
         if not is_test_cell(cell):
+            if cell.cell_type == "code" and nbgrader_meta(cell).get("solution"):
+                if after_test:
+                    answer_error, after_test = "", False
+                answer_error = _answer_error(cell) or answer_error
             continue
+        after_test = True
         meta = nbgrader_meta(cell)
         copy = NotebookNode(dict(cell))
         copy.outputs = [
@@ -135,7 +171,7 @@ def questions(nb: NotebookNode) -> list[Question]:
             score, points = 0.0, float(meta.get("points", 0))
             message = f"the test displayed a score nbgrader rejects ({error})"
         else:
-            message = error_message(copy)
+            message = _explain_missing_name(error_message(copy), answer_error)
         grade_id = str(meta.get("grade_id", f"cell-{index + 1}"))
         results.append(
             Question(

@@ -202,6 +202,43 @@ def test_stderr_in_a_test_cell_costs_nothing():
     assert _results.ignore_stderr_in_tests(nb) == 1 and cell.outputs == []
 
 
+def _answer(grade_id, error=None):
+    meta = {"nbgrader": {"grade": False, "solution": True, "grade_id": grade_id}}
+    cell = nbformat.v4.new_code_cell("...", metadata=meta)
+    if error:
+        cell.outputs = [nbformat.v4.new_output("error", ename=error[0], evalue=error[1], traceback=[])]
+    return cell
+
+
+def _test(grade_id, error=None):
+    meta = {"nbgrader": {"grade": True, "solution": False, "points": 1, "grade_id": grade_id}}
+    cell = nbformat.v4.new_code_cell("check()", metadata=meta)
+    if error:
+        cell.outputs = [nbformat.v4.new_output("error", ename=error[0], evalue=error[1], traceback=[])]
+    return cell
+
+
+def test_missing_name_points_at_the_answer_cell_that_failed():
+    missing = ("NameError", "name 'max_z' is not defined")
+    nb = nbformat.v4.new_notebook(cells=[
+        _answer("a", ("NotImplementedError", "")), _test("t1", missing), _test("t2", missing),
+        _answer("b", ("ValueError", "axis 3 is out of bounds")), _test("t3", missing),
+        _answer("c"), _test("t4", missing),
+    ])
+    messages = {q.grade_id: q.message for q in _results.questions(nb)}
+    # both tests after an unanswered cell say so, not "define it"
+    assert messages["t1"] == messages["t2"] == _results.NOT_ANSWERED
+    # an answer that crashed is named, with its own error
+    assert messages["t3"] == (
+        "NameError: name 'max_z' is not defined: the answer cell above stopped with "
+        "ValueError: axis 3 is out of bounds; fix it and run it again"
+    )
+    # an answer that ran but did not define the name: the plain hint
+    assert messages["t4"] == (
+        "NameError: name 'max_z' is not defined; define it in the answer cell above and run that cell"
+    )
+
+
 # ---------------------------------------------------------------------------- grade: 01
 
 
