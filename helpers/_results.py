@@ -43,6 +43,17 @@ def strip_ansi(text: str) -> str:
     return _ANSI.sub("", text)
 
 
+# IPython compiles each cell as a temporary file such as /tmp/ipykernel_42/2765666370.py;
+# a SyntaxError quotes it, which means nothing to a student.
+_CELL_FILE = re.compile(r"\((?:[^()]*[/\\])?\d+\.py, line (\d+)\)")
+
+
+def _evalue(output: dict) -> str:
+    """An error output's message, without colours or IPython's temporary cell file name."""
+    text = strip_ansi(str(output.get("evalue", ""))).strip()
+    return _CELL_FILE.sub(r"(line \1 of the cell)", text)
+
+
 def ignore_stderr_in_tests(nb: NotebookNode) -> int:
     """Drop stderr outputs of test cells in place; return how many were dropped.
 
@@ -72,7 +83,7 @@ def error_message(cell: NotebookNode) -> str:
     for output in cell.get("outputs", []):
         if output.get("output_type") == "error":
             ename = output.get("ename", "Error")
-            evalue = strip_ansi(str(output.get("evalue", ""))).strip()
+            evalue = _evalue(output)
             if ename in ("GradingError", "AssertionError") and evalue:
                 return evalue
             if ename == "NotImplementedError":
@@ -101,7 +112,7 @@ def _answer_error(cell: NotebookNode) -> str:
             ename = output.get("ename", "Error")
             if ename == "NotImplementedError":
                 return NOT_ANSWERED
-            evalue = strip_ansi(str(output.get("evalue", ""))).strip()
+            evalue = _evalue(output)
             return f"{ename}: {evalue}" if evalue else ename
     return ""
 

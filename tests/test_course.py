@@ -239,6 +239,18 @@ def test_missing_name_points_at_the_answer_cell_that_failed():
     )
 
 
+def test_syntax_error_names_the_line_of_the_cell_not_ipythons_temporary_file():
+    syntax = ("IndentationError", "expected an indented block (/tmp/ipykernel_7/2765666370.py, line 4)")
+    nb = nbformat.v4.new_notebook(cells=[
+        _answer("a", syntax), _test("t1", ("NameError", "name 'median_z' is not defined")),
+    ])
+    [question] = _results.questions(nb)
+    assert question.message == (
+        "NameError: name 'median_z' is not defined: the answer cell above stopped with "
+        "IndentationError: expected an indented block (line 4 of the cell); fix it and run it again"
+    )
+
+
 # ---------------------------------------------------------------------------- grade: 01
 
 
