@@ -196,6 +196,13 @@ class Zygote:
                 self.proc.wait(timeout=5)
             except Exception:
                 self.proc.kill()
+                self.proc.wait()
+        # close our ends of the pipes too: left to the garbage collector they warn
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            try:
+                pipe.close()
+            except OSError:
+                pass
 
     def __enter__(self) -> Zygote:
         return self
