@@ -78,43 +78,48 @@ def ignore_stderr_in_tests(nb: NotebookNode) -> int:
     return dropped
 
 
+def _first_error(cell: NotebookNode) -> dict | None:
+    """The cell's first error output, or None."""
+    return next((o for o in cell.get("outputs", []) if o.get("output_type") == "error"), None)
+
+
 def error_message(cell: NotebookNode) -> str:
     """The message of the first error output of a cell, without traceback and colours."""
-    for output in cell.get("outputs", []):
-        if output.get("output_type") == "error":
-            ename = output.get("ename", "Error")
-            evalue = _evalue(output)
-            if ename in ("GradingError", "AssertionError") and evalue:
-                return evalue
-            if ename == "NotImplementedError":
-                return NOT_ANSWERED
-            if ename == "NameError":
-                return f"{ename}: {evalue}; define it in the answer cell above and run that cell"
-            if not evalue:
-                lines = [strip_ansi(line) for line in output.get("traceback", [])]
-                hint = next(
-                    (
-                        line.strip()
-                        for line in reversed("\n".join(lines).splitlines())
-                        if line.strip().startswith("---->")
-                    ),
-                    "",
-                )
-                return f"{ename}" + (f" at {hint.removeprefix('---->').strip()}" if hint else "")
-            return f"{ename}: {evalue}"
-    return ""
+    output = _first_error(cell)
+    if output is None:
+        return ""
+    ename = output.get("ename", "Error")
+    evalue = _evalue(output)
+    if ename in ("GradingError", "AssertionError") and evalue:
+        return evalue
+    if ename == "NotImplementedError":
+        return NOT_ANSWERED
+    if ename == "NameError":
+        return f"{ename}: {evalue}; define it in the answer cell above and run that cell"
+    if not evalue:
+        lines = [strip_ansi(line) for line in output.get("traceback", [])]
+        hint = next(
+            (
+                line.strip()
+                for line in reversed("\n".join(lines).splitlines())
+                if line.strip().startswith("---->")
+            ),
+            "",
+        )
+        return f"{ename}" + (f" at {hint.removeprefix('---->').strip()}" if hint else "")
+    return f"{ename}: {evalue}"
 
 
 def _answer_error(cell: NotebookNode) -> str:
     """How an answer cell stopped: ``"not answered yet: ..."``, ``"ValueError: ..."`` or ``""``."""
-    for output in cell.get("outputs", []):
-        if output.get("output_type") == "error":
-            ename = output.get("ename", "Error")
-            if ename == "NotImplementedError":
-                return NOT_ANSWERED
-            evalue = _evalue(output)
-            return f"{ename}: {evalue}" if evalue else ename
-    return ""
+    output = _first_error(cell)
+    if output is None:
+        return ""
+    ename = output.get("ename", "Error")
+    if ename == "NotImplementedError":
+        return NOT_ANSWERED
+    evalue = _evalue(output)
+    return f"{ename}: {evalue}" if evalue else ename
 
 
 def _explain_missing_name(message: str, answer_error: str) -> str:
