@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-fork", action="store_true", help="plain kernel start-up, for comparison")
     args = parser.parse_args(argv)
 
-    from helpers import _build, course
+    from stacks import _build, course
 
     source = _build.source_notebook(args.assignment)  # build outside the timed part
     with tempfile.TemporaryDirectory(prefix="stacks-bench-") as tmp:

@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers import _build, _execute, _markup, _results, _zygote, cli, course
+from stacks import _build, _execute, _markup, _results, _zygote, cli, course
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = ("00_images_are_arrays", "01_projections", "02_segmentation")
@@ -512,7 +512,7 @@ def test_forked_kernels_can_still_draw_inline_figures():
 def test_docstring_examples_of_the_pipeline_modules():
     import doctest
 
-    from helpers import _feedback
+    from stacks import _feedback
 
     for module in (_markup, _results, _feedback, course):
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)

@@ -64,7 +64,7 @@ def test_constraints_pin_every_direct_dependency_within_its_range():
 
 def _stacks(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "helpers.cli", *args],
+        [sys.executable, "-m", "stacks.cli", *args],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--quiet", action="store_true", help="no progress bar")
     data.set_defaults(func=_cmd_data)
 
-    from helpers import course
+    from stacks import course
 
     course.add_subcommands(sub)
     return parser

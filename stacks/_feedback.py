@@ -19,9 +19,9 @@ from functools import lru_cache
 import numpy as np
 from nbformat import NotebookNode
 
-from helpers import _markup
-from helpers._execute import Harvest
-from helpers._results import Question, strip_ansi
+from stacks import _markup
+from stacks._execute import Harvest
+from stacks._results import Question, strip_ansi
 
 Figure = tuple[str, str]  # (caption, base64 PNG)
 

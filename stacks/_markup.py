@@ -146,7 +146,7 @@ def validate_markup(nb: NotebookNode, path: Path | str, text: str | None = None)
     >>> validate_markup(nbformat.v4.new_notebook(cells=[cell]), "ex.md")
     Traceback (most recent call last):
     ...
-    helpers._markup.MarkupError: ex.md: the nbgrader markup has 5 problems:
+    stacks._markup.MarkupError: ex.md: the nbgrader markup has 5 problems:
       ex.md, cell 1, starting 'x = 1': missing schema_version (add `schema_version: 3`)
       ex.md, cell 1, starting 'x = 1': missing solution, locked, task (each true or false)
       ex.md, cell 1, starting 'x = 1': no grade_id although the cell is graded, a solution or locked

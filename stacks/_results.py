@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from nbformat import NotebookNode
 
-from helpers._markup import is_test_cell, nbgrader_meta
+from stacks._markup import is_test_cell, nbgrader_meta
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*)$", re.MULTILINE)

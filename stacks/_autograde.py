@@ -6,8 +6,8 @@ process around our own execution step, which runs several kernels at once:
 
 1. sanitize (nbgrader): ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells
    (locked test cells restored from the gradebook, deleted ones added back), CheckCellMetadata;
-2. execute (:mod:`helpers._execute`): per-cell timeout, cells that never ran get an error;
-3. grade (nbgrader): stderr dropped from test cells (:mod:`helpers._results`),
+2. execute (:mod:`stacks._execute`): per-cell timeout, cells that never ran get an error;
+3. grade (nbgrader): stderr dropped from test cells (:mod:`stacks._results`),
    LimitOutput, SaveAutoGrades into a private copy of the gradebook;
 4. report: ``grades.csv`` with one row per student folder, and one feedback page each.
 
@@ -31,8 +31,8 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from helpers import _build, _execute, _feedback, _results, _zygote
-from helpers._markup import nbgrader_meta
+from stacks import _build, _execute, _feedback, _results, _zygote
+from stacks._markup import nbgrader_meta
 
 CSV_COLUMNS = ("student", "assignment", "score", "max_score", "status", "message")
 
@@ -320,7 +320,7 @@ def grade(
     jobs : int, optional
         Notebooks run at once (default: one more than the number of CPUs, because a
         kernel spends part of its start-up and shutdown waiting, not computing).
-    paths : helpers._build.Paths
+    paths : stacks._build.Paths
         Where the exercise sources and the nbgrader course folder are.
     progress : bool
         Show a progress bar on stderr.
@@ -329,7 +329,7 @@ def grade(
         non-drawing Agg backend and the feedback shows our pictures instead.
     fork : bool
         Start kernels by forking a process that has the libraries imported
-        (:mod:`helpers._zygote`); much faster, same isolation.
+        (:mod:`stacks._zygote`); much faster, same isolation.
     log : callable
         Receives progress lines (one per step).
 

@@ -148,7 +148,7 @@ class Zygote:
     def __init__(self, env: dict[str, str], preload: tuple[str, ...] = PRELOAD) -> None:
         self._lock = threading.Lock()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "helpers._zygote", *preload],
+            [sys.executable, "-m", "stacks._zygote", *preload],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,

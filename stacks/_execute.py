@@ -8,7 +8,7 @@ Differences from ``jupyter nbconvert --execute`` that matter for grading:
   an error output. Without one nbgrader would see a test cell with no output and award
   full marks;
 - warnings are silenced in the kernel (``PYTHONWARNINGS=ignore``) so the feedback is not
-  cluttered; grading itself ignores stderr in test cells (see :mod:`helpers._results`);
+  cluttered; grading itself ignores stderr in test cells (see :mod:`stacks._results`);
 - after the last cell, named variables can be saved from the kernel (for feedback
   pictures) before it shuts down.
 """
@@ -214,7 +214,7 @@ async def run_notebook(
         Kernel environment (default: :func:`kernel_env`).
     kernel_manager_class : type, optional
         How kernels start (default: jupyter_client's AsyncKernelManager; see
-        :mod:`helpers._zygote` for the fast way).
+        :mod:`stacks._zygote` for the fast way).
     kernel_arguments : sequence of str
         Extra command-line arguments for ipykernel, e.g. ``["--matplotlib=inline"]``.
 

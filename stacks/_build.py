@@ -23,7 +23,7 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING
 
-from helpers import _markup
+from stacks import _markup
 
 if TYPE_CHECKING:  # nbformat takes ~1.5 s to import (jsonschema); `stacks --help` should not wait
     from nbformat import NotebookNode
@@ -142,7 +142,7 @@ def read_source(md: Path) -> NotebookNode:
     ------
     BuildError
         If the file cannot be read or parsed.
-    helpers._markup.MarkupError
+    stacks._markup.MarkupError
         If the nbgrader markup is wrong.
     """
     import jupytext
@@ -280,7 +280,7 @@ def build(
 
     Raises
     ------
-    BuildError, helpers._markup.MarkupError
+    BuildError, stacks._markup.MarkupError
         On a bad source, a failed nbgrader run, or solution text left in a student notebook.
     """
     names = list(names) if names else exercise_names(paths)

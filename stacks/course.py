@@ -1,9 +1,9 @@
 """The exercise commands of ``stacks``: build, check, grade and selfcheck.
 
-``helpers.cli`` calls :func:`add_subcommands`; the work is done in private modules, one job
-each: :mod:`helpers._markup` (nbgrader markup), :mod:`helpers._build` (student notebooks),
-:mod:`helpers._execute` (kernels), :mod:`helpers._results` (scores per question),
-:mod:`helpers._autograde` (batches) and :mod:`helpers._feedback` (pages and pictures).
+``stacks.cli`` calls :func:`add_subcommands`; the work is done in private modules, one job
+each: :mod:`stacks._markup` (nbgrader markup), :mod:`stacks._build` (student notebooks),
+:mod:`stacks._execute` (kernels), :mod:`stacks._results` (scores per question),
+:mod:`stacks._autograde` (batches) and :mod:`stacks._feedback` (pages and pictures).
 
 Examples
 --------
@@ -23,14 +23,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from helpers import _build
+from stacks import _build
 
 __all__ = ["add_subcommands", "build", "check", "grade", "selfcheck"]
 
 
 def _error(message: str) -> Exception:
-    # imported here: helpers.cli imports this module while it builds its parser
-    from helpers.cli import CommandError
+    # imported here: stacks.cli imports this module while it builds its parser
+    from stacks.cli import CommandError
 
     return CommandError(message)
 
@@ -71,7 +71,7 @@ def build(
     ----------
     names : list of str, optional
         Exercises to build; default all.
-    paths : helpers._build.Paths
+    paths : stacks._build.Paths
         Source, output and nbgrader course folders.
     quiet : bool
         Print nothing.
@@ -83,16 +83,16 @@ def build(
 
     Raises
     ------
-    helpers.cli.CommandError
+    stacks.cli.CommandError
         For a malformed source, naming the file and cell.
 
     Examples
     --------
-    >>> from helpers import course
+    >>> from stacks import course
     >>> course.build(["01_projections"])  # doctest: +SKIP
     [PosixPath('.../exercises/01_projections.ipynb')]
     """
-    from helpers._markup import MarkupError
+    from stacks._markup import MarkupError
 
     known = _build.exercise_names(paths)
     for name in names or []:
@@ -126,7 +126,7 @@ def _reference_for(notebook: Path, paths: _build.Paths):
 
 def _restore_tests(nb, reference) -> list[str]:
     """Put back test cells a student edited or deleted (grading does the same)."""
-    from helpers._markup import is_test_cell, nbgrader_meta
+    from stacks._markup import is_test_cell, nbgrader_meta
 
     notes = []
     by_id = {
@@ -171,7 +171,7 @@ def check(
         The student's ``.ipynb``.
     timeout : float
         Seconds each cell may run.
-    paths : helpers._build.Paths
+    paths : stacks._build.Paths
         Where to find the pristine exercises.
     out : callable
         Receives the report, one line at a time.
@@ -183,13 +183,13 @@ def check(
 
     Raises
     ------
-    helpers.cli.CommandError
+    stacks.cli.CommandError
         When the path is not a readable notebook.
 
     Examples
     --------
     >>> from pathlib import Path
-    >>> from helpers import course
+    >>> from stacks import course
     >>> course.check(Path("exercises/01_projections.ipynb"))  # doctest: +SKIP
     01_projections.ipynb: 0 of 6 tests pass, 0 of 9 points
       FAIL  0/1  Part 1: load the image sequence (1 point)
@@ -199,7 +199,7 @@ def check(
     """
     import nbformat
 
-    from helpers import _execute, _results
+    from stacks import _execute, _results
 
     notebook = Path(notebook)
     if not notebook.exists():
@@ -264,28 +264,28 @@ def grade(
     keep_plots: bool = False,
     fork: bool = True,
 ):
-    """Autograde a folder of submissions; see :func:`helpers._autograde.grade`.
+    """Autograde a folder of submissions; see :func:`stacks._autograde.grade`.
 
     Returns
     -------
-    list of helpers._autograde.Row
+    list of stacks._autograde.Row
         One row per student folder, as written to ``out/grades.csv``.
 
     Raises
     ------
-    helpers.cli.CommandError
+    stacks.cli.CommandError
         For a missing folder, an unknown assignment or a malformed exercise source.
 
     Examples
     --------
     >>> from pathlib import Path
-    >>> from helpers import course
+    >>> from stacks import course
     >>> rows = course.grade(Path("submissions"), "01_projections", Path("grades"))  # doctest: +SKIP
     >>> rows[0].student, rows[0].score, rows[0].max_score, rows[0].status  # doctest: +SKIP
     ('alice', 9.0, 9.0, 'graded')
     """
-    from helpers import _autograde
-    from helpers._markup import MarkupError
+    from stacks import _autograde
+    from stacks._markup import MarkupError
 
     try:
         return _autograde.grade(
@@ -344,7 +344,7 @@ def selfcheck(
 
     Examples
     --------
-    >>> from helpers import course
+    >>> from stacks import course
     >>> course.selfcheck()  # doctest: +SKIP
     exercise               solution   blank  exercises/ up to date
     00_images_are_arrays   7/7 ok     0 ok   yes
@@ -353,7 +353,7 @@ def selfcheck(
     """
     import shutil
 
-    from helpers import _markup
+    from stacks import _markup
 
     names = names or _build.exercise_names(paths)
     ok = True

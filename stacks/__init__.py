@@ -1,0 +1,1 @@
+"""The instructor's pipeline behind the ``stacks`` command."""
