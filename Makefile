@@ -5,11 +5,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: course test lab bench data clean-data help
+.PHONY: course test lint lab bench data clean-data help
 
 help:
 	@echo "make course   set up the environment, generate the data, build the exercises"
-	@echo "make test     run the whole test suite"
+	@echo "make test     run the lint and type checks and the whole test suite"
 	@echo "make lab      start JupyterLab in this folder"
 	@echo "make bench    run the benchmarks (projections, grading)"
 
@@ -32,9 +32,15 @@ course: $(STAMP)
 	@echo "  make test                         run the test suite"
 
 # The browser test needs Chromium: installed with apt-get when missing and allowed.
-test: $(STAMP)
+test: lint
 	@scripts/ensure_chromium.sh
 	$(BIN)/python -m pytest
+
+# ruff (lint and format) and mypy, configured in pyproject.toml
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # .jupyter/ opens the MyST lectures as notebooks (jupytext), renders MyST (jupyterlab-myst)
 # and keeps a student's own ~/.jupyter readable; JupyterLab refuses to run as root without

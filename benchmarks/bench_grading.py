@@ -2,10 +2,14 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_grading.py [--assignment 01_projections] [--copies 20] [--jobs N]
+    .venv/bin/python benchmarks/bench_grading.py [--assignment 01_projections] [--copies 20]
+                                                 [--jobs N] [--kernels fork,native]
 
 Each copy is a separate student, so every one gets its own kernel, gradebook rows and
-feedback page: the number is the cost of grading a class, start-up included.
+feedback page: the number is the cost of grading a class, start-up included. Both ways of
+starting kernels are measured in the same run: ``fork`` (the kernelspec ``stacks-fork``,
+whose provisioner forks a pre-loaded zygote) and ``native`` (ipykernel started from
+scratch, ``stacks grade --no-fork``).
 """
 
 from __future__ import annotations
@@ -27,43 +31,71 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
+def _grade_copies(
+    assignment: str, copies: int, jobs: int | None, keep_plots: bool, fork: bool
+) -> tuple[float, float, int, int]:
+    import stacks
+
+    solution = stacks.Paths().course / "source" / assignment / f"{assignment}.ipynb"
+    with tempfile.TemporaryDirectory(prefix="stacks-bench-") as tmp:
+        submissions = Path(tmp) / "submissions"
+        for i in range(copies):
+            folder = submissions / f"student{i:03d}"
+            folder.mkdir(parents=True)
+            shutil.copyfile(solution, folder / f"{assignment}.ipynb")
+        cpu_before = _cpu_seconds()
+        started = time.perf_counter()
+        rows = stacks.grade(
+            submissions,
+            assignment,
+            Path(tmp) / "out",
+            jobs=jobs,
+            progress=False,
+            keep_plots=keep_plots,
+            fork=fork,
+        )
+        seconds = time.perf_counter() - started
+        cpu = _cpu_seconds() - cpu_before
+    return seconds, cpu, len(rows), sum(r.score == r.max_score for r in rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assignment", default="01_projections")
     parser.add_argument("--copies", type=int, default=20)
     parser.add_argument("--jobs", type=int, default=None)
     parser.add_argument("--keep-plots", action="store_true")
-    parser.add_argument("--no-fork", action="store_true", help="plain kernel start-up, for comparison")
+    parser.add_argument("--kernels", default="fork,native", help="comma-separated: fork, native")
     args = parser.parse_args(argv)
 
-    from stacks import _build, course
+    import stacks
 
-    source = _build.source_notebook(args.assignment)  # build outside the timed part
-    with tempfile.TemporaryDirectory(prefix="stacks-bench-") as tmp:
-        submissions = Path(tmp) / "submissions"
-        for i in range(args.copies):
-            folder = submissions / f"student{i:03d}"
-            folder.mkdir(parents=True)
-            shutil.copyfile(_build.Paths().course / "source" / args.assignment / f"{args.assignment}.ipynb",
-                            folder / f"{args.assignment}.ipynb")
-        load = os.getloadavg()[0]
-        cpu_before = _cpu_seconds()
-        started = time.perf_counter()
-        rows = course.grade(submissions, args.assignment, Path(tmp) / "out", jobs=args.jobs, progress=False,
-                            keep_plots=args.keep_plots, fork=not args.no_fork)
-        seconds = time.perf_counter() - started
-        cpu = _cpu_seconds() - cpu_before
-    full = sum(r.score == r.max_score for r in rows)
-    del source
-    n = len(rows)
+    stacks.build([args.assignment], log=lambda line: None)  # outside the timed part
     cores = os.cpu_count() or 1
-    print(f"{args.assignment}: {n} submissions in {seconds:.1f} s = {seconds / n:.2f} s per submission "
-          f"({full} with full marks; {cores} CPUs, load average {load:.1f} at start)")
-    # The machine may be shared: the CPU time the grading used (this process, the kernels
-    # and their zygote) says what it costs on idle cores, whatever the others were doing.
-    print(f"CPU time {cpu:.1f} s = {cpu / n:.2f} CPU-s per submission; on {cores} idle cores "
-          f"about {cpu / n / cores:.2f} s per submission")
-    return 0 if full == len(rows) else 1
+    per_submission = {}
+    ok = True
+    for kernels in args.kernels.split(","):
+        load = os.getloadavg()[0]
+        seconds, cpu, n, full = _grade_copies(
+            args.assignment, args.copies, args.jobs, args.keep_plots, kernels == "fork"
+        )
+        per_submission[kernels] = seconds / n
+        ok &= full == n
+        print(
+            f"{args.assignment}, {kernels} kernels: {n} submissions in {seconds:.1f} s = {seconds / n:.2f} s per "
+            f"submission ({full} with full marks; {cores} CPUs, load average {load:.1f} at start)"
+        )
+        # The machine may be shared: the CPU time the grading used (this process, the kernels
+        # and their zygote) says what it costs on idle cores, whatever the others were doing.
+        print(
+            f"  CPU time {cpu:.1f} s = {cpu / n:.2f} CPU-s per submission; on {cores} idle cores "
+            f"about {cpu / n / cores:.2f} s per submission"
+        )
+    if {"fork", "native"} <= set(per_submission):
+        print(
+            f"forked kernels: {per_submission['native'] / per_submission['fork']:.2f}x the throughput of native ones"
+        )
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -36,8 +36,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
 
-from helpers.projections import project  # noqa: E402
-from helpers.sequences import open_sequence  # noqa: E402
+from helpers.projections import project
+from helpers.sequences import open_sequence
 
 MB = 1e6
 
@@ -285,13 +285,13 @@ def main(argv: list[str] | None = None) -> int:
             f"streamed max takes {ratio_f:.2f}x (folder) and {ratio_m:.2f}x (multi-page) the time "
             f"of only reading the files (target 1.5x; 15 interleaved runs each); "
             f"{ratio_f_open:.2f}x for the folder counting open_sequence ({z} headers)",
-        ),  # fmt: skip
+        ),
         (max_mem <= 6, f"streamed max holds at most {max_mem:.1f} frames' worth of memory"),
         (
             med_mem <= 64 * 2**20 / MB + result_mb + 4,
             f"streamed median peaks at {med_mem:.0f} MB for a {stack_mb:.0f} MB stack "
             "(bound: 64 MiB of bands and tiles + the result)",
-        ),  # fmt: skip
+        ),
     ]
     lines += ["Targets:", ""]
     lines += [f"- {'met' if ok else '**not met**'}: {text}" for ok, text in checks]

@@ -8,7 +8,7 @@ Usage::
 Each notebook (MyST ``.md`` or ``.ipynb``) is executed with nbclient in its own folder,
 with the widget state stored (``store_widget_state=True``), and converted with nbconvert's
 ``lab`` HTML template. The output of ``sc.slice_explorer(...)`` holds both the widget view
-and a PNG of the plane the slider shows (``helpers/viz.py`` adds it). nbconvert's default
+and a PNG of the plane the slider shows (``helpers/viz/_explorer.py`` adds it). nbconvert's default
 order would pick the widget view, an empty placeholder that needs JavaScript from
 unpkg.com; the settings in ``.jupyter/jupyter_nbconvert_config.py`` put static pictures
 first, so the page shows the image, also offline. ``--upto PATTERN`` stops after the first
@@ -87,8 +87,12 @@ def export(path: Path, out: Path, upto: str | None = None) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="+", type=Path, help="lectures/*.md or *.ipynb")
-    parser.add_argument("--out", type=Path, default=REPO / "build" / "html",
-                        help="folder for the HTML pages (default: build/html)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=REPO / "build" / "html",
+        help="folder for the HTML pages (default: build/html)",
+    )
     parser.add_argument("--upto", help="stop after the first code cell containing this text")
     args = parser.parse_args(argv)
     for notebook in args.notebooks:

@@ -18,11 +18,11 @@ import matplotlib
 
 matplotlib.use("Agg")  # a file, never a window
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import tifffile  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import tifffile
 
-from helpers import datasets  # noqa: E402
+from helpers import datasets
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -65,7 +65,13 @@ def volume_row(axes, name: str, plane: int, column: int, slab: int | None = None
     dz, dy, dx = datasets.spacing(name)
     nz, ny, nx = data.shape
     xy = (nx * dx, ny * dy)
-    show(axes[0], data[plane], xy, f"{name}: plane {plane} (z = {plane * dz:g} µm)", **gray_limits(data[plane]))
+    show(
+        axes[0],
+        data[plane],
+        xy,
+        f"{name}: plane {plane} (z = {plane * dz:g} µm)",
+        **gray_limits(data[plane]),
+    )
     if slab:
         first = plane - slab // 2
         projection = data[first : first + slab].max(axis=0)
@@ -75,12 +81,25 @@ def volume_row(axes, name: str, plane: int, column: int, slab: int | None = None
         title = f"{name}: maximum projection over z"
     show(axes[1], projection, xy, title, **gray_limits(projection))
     side = data[:, :, column]
-    show(axes[2], side, (ny * dy, nz * dz), f"{name}: side view at x = {column * dx:.0f} µm", xlabel="y (µm)", ylabel="z (µm)", **gray_limits(side))
+    show(
+        axes[2],
+        side,
+        (ny * dy, nz * dz),
+        f"{name}: side view at x = {column * dx:.0f} µm",
+        xlabel="y (µm)",
+        ylabel="z (µm)",
+        **gray_limits(side),
+    )
     axes[2].set_aspect("equal")
     if truth.ndim == 2:
         show(axes[3], label_colours(truth), xy, f"{name}: ground truth, {truth.max()} cells")
     else:
-        show(axes[3], label_colours(truth[plane]), xy, f"{name}: ground truth, plane {plane} ({truth.max()} labels)")
+        show(
+            axes[3],
+            label_colours(truth[plane]),
+            xy,
+            f"{name}: ground truth, plane {plane} ({truth.max()} labels)",
+        )
 
 
 def timelapse_row(axes) -> None:
@@ -88,9 +107,9 @@ def timelapse_row(axes) -> None:
     series = datasets.load("timelapse")
     active = datasets.load_truth("timelapse")
     labels = tifffile.imread(datasets.path("timelapse") / "labels.tif")
-    dz, dy, dx = datasets.spacing("timelapse")
+    _dz, dy, dx = datasets.spacing("timelapse")
     dt = datasets.describe("timelapse")["frame_interval"]
-    nt, nz, ny, nx = series.shape
+    nt, _nz, ny, nx = series.shape
     xy = (nx * dx, ny * dy)
     show(axes[0], series[10, 0], xy, "timelapse: t = 10, plane 0", **gray_limits(series[:, 0]))
     peak = series[:, 0].max(axis=0)
@@ -99,7 +118,9 @@ def timelapse_row(axes) -> None:
     ids = np.unique(labels[0][labels[0] > 0])
     fired = [i for i in ids if active[0][labels[0] == i].all()][:5]
     rest = [i for i in ids if not active[0][labels[0] == i].any()][:3]
-    for i, colour in zip(fired + rest, ["C0", "C1", "C2", "C3", "C4", "0.5", "0.6", "0.7"]):
+    for i, colour in zip(
+        fired + rest, ["C0", "C1", "C2", "C3", "C4", "0.5", "0.6", "0.7"], strict=False
+    ):
         trace = series[:, 0][:, labels[0] == i].mean(axis=1)
         dff = trace / np.percentile(trace, 20) - 1
         axes[2].plot(t, dff, color=colour, lw=1.2 if i in fired else 0.8)
@@ -113,14 +134,18 @@ def timelapse_row(axes) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=REPO / "docs" / "datasets.png", help="PNG to write")
+    parser.add_argument(
+        "--out", type=Path, default=REPO / "docs" / "datasets.png", help="PNG to write"
+    )
     args = parser.parse_args(argv)
     fig, axes = plt.subplots(4, 4, figsize=(17, 17), layout="constrained")
     volume_row(axes[0], "zebrafish", plane=14, column=200)
     volume_row(axes[1], "cells", plane=30, column=128)
     volume_row(axes[2], "beadpack", plane=100, column=100, slab=10)
     timelapse_row(axes[3])
-    fig.suptitle("Simulated course datasets (seed recorded in each data/<name>/manifest.json)", fontsize=13)
+    fig.suptitle(
+        "Simulated course datasets (seed recorded in each data/<name>/manifest.json)", fontsize=13
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(args.out, dpi=80)
     plt.close(fig)

@@ -1,15 +1,16 @@
-"""Autograde a folder of submissions with nbgrader's own preprocessors, in parallel.
+"""Autograde a folder of submissions with the course's nbgrader preprocessors, in parallel.
 
-``nbgrader autograde`` grades one notebook after another in one process (about 1.5 s
-each, most of it waiting for a kernel). Here the same nbgrader preprocessors run in this
-process around our own execution step, which runs several kernels at once:
+``nbgrader autograde`` grades one notebook after another in one process. Here the same
+preprocessors, listed and configured once in :mod:`stacks._config`, run in this process
+for every submission, and the kernels of several submissions run at once:
 
-1. sanitize (nbgrader): ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells
-   (locked test cells restored from the gradebook, deleted ones added back), CheckCellMetadata;
-2. execute (:mod:`stacks._execute`): per-cell timeout, cells that never ran get an error;
-3. grade (nbgrader): stderr dropped from test cells (:mod:`stacks._results`),
-   LimitOutput, SaveAutoGrades into a private copy of the gradebook;
-4. report: ``grades.csv`` with one row per student folder, and one feedback page each.
+1. read: a file that is not a notebook gets a row that says so;
+2. sanitize (``_config.SANITIZE``): outputs cleared, test cells restored from a private
+   copy of the gradebook;
+3. autograde (``_config.AUTOGRADE``): executed with time limits, stderr dropped from test
+   cells, scores saved to the gradebook;
+4. report: the graded notebook, a feedback page with the exercise's pictures, and one row
+   of ``grades.csv`` per student folder (written atomically).
 
 One broken or endless submission only ever costs its own row.
 """
@@ -18,32 +19,40 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import json
+import io
 import os
-import re
 import shutil
 import tempfile
 import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
-import nbformat
 from nbformat import NotebookNode
 
-from stacks import _build, _execute, _feedback, _results, _zygote
-from stacks._markup import nbgrader_meta
+from stacks import _build, _config, _feedback, _figures, _results
+from stacks._errors import GradeError
+from stacks._exercise import Exercise
+from stacks._io import write_atomic
+from stacks._kernels import FORK_KERNEL, NATIVE_KERNEL
+from stacks._paths import Paths, exercise_names
+from stacks.preprocessors import mark_not_run
+
+__all__ = ["CSV_COLUMNS", "Row", "find_submissions", "grade", "write_csv"]
 
 CSV_COLUMNS = ("student", "assignment", "score", "max_score", "status", "message")
 
 
-class GradeError(RuntimeError):
-    """Grading cannot start (bad folder, unknown assignment); the message says why."""
-
-
 @dataclass
 class Row:
-    """One line of ``grades.csv``."""
+    """One line of ``grades.csv``.
+
+    Examples
+    --------
+    >>> Row("alice", "01_projections", 9.0, 9.0)
+    Row(student='alice', assignment='01_projections', score=9.0, max_score=9.0, status='graded', message='')
+    """
 
     student: str
     assignment: str
@@ -54,26 +63,32 @@ class Row:
 
 
 @dataclass
-class _Work:
+class _Submission:
     row: Row
     path: Path | None
     notebook: NotebookNode | None = None
-    resources: dict = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+    resources: dict[str, Any] = field(default_factory=dict)
     questions: list[_results.Question] = field(default_factory=list)
-    execution: _execute.Execution | None = None
 
 
-def find_submissions(folder: Path, assignment: str) -> list[_Work]:
+def find_submissions(folder: Path, assignment: str) -> list[_Submission]:
     """One entry per student folder in ``folder``.
 
     ``<student>/<assignment>.ipynb`` is the layout; nbgrader's own
     ``<student>/<assignment>/<assignment>.ipynb`` (its ``submitted/`` folder) works too.
     A notebook lying directly in ``folder`` gets a row saying where it should be.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     (Path(folder) / "alice").mkdir()
+    ...     [s.row.status for s in find_submissions(Path(folder), "01_projections")]
+    ['missing']
     """
     if not folder.is_dir():
         raise GradeError(f"no submissions folder {folder}")
-    work = []
+    found = []
     for entry in sorted(folder.iterdir()):
         if entry.name.startswith((".", "_")):
             continue
@@ -84,7 +99,7 @@ def find_submissions(folder: Path, assignment: str) -> list[_Work]:
                 status="missing",
                 message=f"found {entry.name} directly in the submissions folder; expected {entry.stem}/{assignment}.ipynb",
             )
-            work.append(_Work(row, None))
+            found.append(_Submission(row, None))
         elif entry.is_dir():
             path = entry / f"{assignment}.ipynb"
             if not path.is_file() and (entry / assignment / f"{assignment}.ipynb").is_file():
@@ -96,118 +111,42 @@ def find_submissions(folder: Path, assignment: str) -> list[_Work]:
                 row.message = f"no {assignment}.ipynb in {entry.name}/" + (
                     f" (found: {', '.join(others[:5])})" if others else " (folder is empty)"
                 )
-                work.append(_Work(row, None))
+                found.append(_Submission(row, None))
             else:
-                work.append(_Work(row, path))
-    if not work:
+                found.append(_Submission(row, path))
+    if not found:
         raise GradeError(
             f"no student folders in {folder}; expected {folder}/<student>/{assignment}.ipynb"
         )
-    return work
+    return found
 
 
-def _read(item: _Work) -> None:
+def _read(item: _Submission) -> None:
     """Read and validate a submission; mark it invalid with a reason if it is not a notebook."""
+    import nbformat
+
     assert item.path is not None
     try:
         nb = nbformat.read(item.path, as_version=4)
         nbformat.validate(nb)
-    except (json.JSONDecodeError, nbformat.reader.NotJSONError, UnicodeDecodeError) as error:
-        item.row.status, item.row.message = (
-            "invalid-notebook",
-            f"{item.path.name} is not a Jupyter notebook (not JSON: {error})"[:300],
-        )
+    except (ValueError, UnicodeDecodeError) as error:
+        # json.JSONDecodeError and nbformat's NotJSONError are ValueErrors
+        if "JSON" in type(error).__name__ or isinstance(error, UnicodeDecodeError):
+            message = f"{item.path.name} is not a Jupyter notebook (not JSON: {error})"
+        else:
+            message = f"{item.path.name} is not a valid notebook: {_first_line(error)}"
+        item.row.status, item.row.message = "invalid-notebook", message[:300]
         return
     except Exception as error:  # nbformat raises several validation error types
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        item.row.status, item.row.message = (
-            "invalid-notebook",
-            f"{item.path.name} is not a valid notebook: {first}"[:300],
-        )
+        item.row.status = "invalid-notebook"
+        item.row.message = f"{item.path.name} is not a valid notebook: {_first_line(error)}"[:300]
         return
     item.notebook = nb
 
 
-def _sanitize(item: _Work, db_url: str) -> None:
-    """nbgrader's sanitize step; notes what it restored."""
-    from nbgrader.api import Gradebook
-    from nbgrader.preprocessors import (
-        CheckCellMetadata,
-        ClearOutput,
-        DeduplicateIds,
-        OverwriteCells,
-        OverwriteKernelspec,
-    )
-
-    nb = item.notebook
-    assignment, student = item.row.assignment, item.row.student
-    item.resources = {
-        "nbgrader": {
-            "notebook": assignment,
-            "assignment": assignment,
-            "student": student,
-            "db_url": db_url,
-        }
-    }
-    before = {
-        nbgrader_meta(c).get("grade_id"): c.source
-        for c in nb.cells
-        if nbgrader_meta(c).get("grade_id")
-    }
-    with Gradebook(db_url) as gb:
-        gb.update_or_create_student(student)
-        gb.update_or_create_submission(assignment, student)
-        source = {c.name: c for c in gb.find_notebook(assignment, assignment).source_cells}
-    overwrite = OverwriteCells(add_missing_cells=True)
-    for pre in (
-        ClearOutput(),
-        DeduplicateIds(),
-        OverwriteKernelspec(),
-        overwrite,
-        CheckCellMetadata(),
-    ):
-        nb, item.resources = pre.preprocess(nb, item.resources)
-    _give_ids(nb)
-    item.notebook = nb
-    # a student's copy of a test cell never had the hidden tests: compare with what they got
-    restored = sorted(
-        g
-        for g, cell in source.items()
-        if cell.locked
-        and g in before
-        and before[g].strip() not in (cell.source.strip(), _visible(cell.source).strip())
-    )
-    after = {nbgrader_meta(c).get("grade_id") for c in nb.cells}
-    added = sorted(g for g in after if g and g not in before)
-    if added:
-        item.notes.append(f"restored deleted cells: {', '.join(added)}")
-    if restored:
-        item.notes.append(f"restored edited test cells: {', '.join(restored)}")
-
-
-def _visible(source: str) -> str:
-    """A test cell as students see it: without its hidden-test region."""
-    lines, hidden = [], False
-    for line in source.splitlines():
-        if "### BEGIN HIDDEN TESTS" in line:
-            hidden = True
-        elif "### END HIDDEN TESTS" in line:
-            hidden = False
-        elif not hidden:
-            lines.append(line)
-    return "\n".join(lines)
-
-
-def _give_ids(nb: NotebookNode) -> None:
-    """Cells that OverwriteCells adds back have no id; nbformat 5.1+ wants one."""
-    used = {cell.get("id") for cell in nb.cells}
-    for index, cell in enumerate(nb.cells):
-        if not cell.get("id"):
-            candidate = str(nbgrader_meta(cell).get("grade_id") or f"cell-{index}")
-            while candidate in used:
-                candidate += "-restored"
-            cell["id"] = candidate
-            used.add(candidate)
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _zero(db_url: str, assignment: str, student: str) -> None:
@@ -224,20 +163,12 @@ def _zero(db_url: str, assignment: str, student: str) -> None:
         gb.db.commit()
 
 
-def _save_grades(item: _Work) -> None:
-    """nbgrader's grading step, after dropping stderr from test cells."""
+def _score(db_url: str, assignment: str, student: str) -> tuple[float, float]:
     from nbgrader.api import Gradebook
-    from nbgrader.preprocessors import LimitOutput, SaveAutoGrades
 
-    nb = item.notebook
-    _results.ignore_stderr_in_tests(nb)
-    for pre in (LimitOutput(), SaveAutoGrades()):
-        nb, item.resources = pre.preprocess(nb, item.resources)
-    item.questions = _results.questions(nb)
-    with Gradebook(item.resources["nbgrader"]["db_url"]) as gb:
-        submission = gb.find_submission(item.row.assignment, item.row.student)
-        item.row.score = float(submission.score)
-        item.row.max_score = float(submission.max_score)
+    with Gradebook(db_url) as gb:
+        submission = gb.find_submission(assignment, student)
+        return float(submission.score), float(submission.max_score)
 
 
 def _max_score(db_url: str, assignment: str) -> float:
@@ -247,44 +178,31 @@ def _max_score(db_url: str, assignment: str) -> float:
         return float(gb.find_assignment(assignment).max_score)
 
 
-def _write_feedback(item: _Work, out: Path, pictures: list) -> None:
-    body = ""
-    if item.notebook is not None:
-        try:
-            body = _feedback.notebook_html(item.notebook)
-        except Exception as error:  # the page without the notebook is still worth writing
-            body = f"<p>(the notebook could not be rendered: {type(error).__name__})</p>"
-    text = _feedback.page(
-        student=item.row.student,
-        assignment=item.row.assignment,
-        score=item.row.score,
-        max_score=item.row.max_score,
-        status=item.row.status,
-        message=item.row.message,
-        questions=item.questions,
-        pictures=pictures,
-        notebook=body,
-    )
-    (out / "feedback").mkdir(parents=True, exist_ok=True)
-    (out / "feedback" / f"{item.row.student}.html").write_text(text, encoding="utf-8")
-
-
 def write_csv(rows: list[Row], path: Path) -> None:
-    """Write ``grades.csv``: one row per student, scores as plain numbers."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
-        writer.writeheader()
-        for row in rows:
-            record = asdict(row)
-            record["score"] = f"{row.score:g}"
-            record["max_score"] = f"{row.max_score:g}"
-            writer.writerow(record)
+    """Write ``grades.csv`` atomically: one row per student, scores as plain numbers.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     write_csv([Row("alice", "01_projections", 9, 9)], Path(folder) / "grades.csv")
+    ...     print((Path(folder) / "grades.csv").read_text().splitlines()[1])
+    alice,01_projections,9,9,graded,
+    """
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        record = asdict(row)
+        record["score"] = f"{row.score:g}"
+        record["max_score"] = f"{row.max_score:g}"
+        writer.writerow(record)
+    write_atomic(path, buffer.getvalue())
 
 
 def _quiet_gradebook() -> None:
     """nbgrader's gradebook makes SQLAlchemy warn on every new submission; it is harmless
-    (docs/findings) and would bury the grader's own output."""
+    (see the findings) and would bury the grader's own output."""
     try:
         from sqlalchemy.exc import SAWarning
     except ImportError:
@@ -299,7 +217,7 @@ def grade(
     *,
     timeout: float = 60,
     jobs: int | None = None,
-    paths: _build.Paths = _build.Paths(),
+    paths: Paths = Paths(),
     progress: bool = True,
     keep_plots: bool = False,
     fork: bool = True,
@@ -320,72 +238,91 @@ def grade(
     jobs : int, optional
         Notebooks run at once (default: one more than the number of CPUs, because a
         kernel spends part of its start-up and shutdown waiting, not computing).
-    paths : stacks._build.Paths
+    paths : Paths
         Where the exercise sources and the nbgrader course folder are.
     progress : bool
         Show a progress bar on stderr.
     keep_plots : bool
         Render the students' own matplotlib figures (slower); by default kernels use the
-        non-drawing Agg backend and the feedback shows our pictures instead.
+        non-drawing Agg backend and the feedback shows the exercise's pictures instead.
     fork : bool
-        Start kernels by forking a process that has the libraries imported
-        (:mod:`stacks._zygote`); much faster, same isolation.
+        Start kernels by forking a pre-loaded process (kernelspec ``stacks-fork``); much
+        faster, same isolation.
     log : callable
-        Receives progress lines (one per step).
+        Receives notices (e.g. a zygote that could not start).
 
     Returns
     -------
     list of Row
         The rows written to ``grades.csv``, sorted by student.
+
+    Raises
+    ------
+    GradeError
+        For a missing folder or an unknown assignment.
+
+    Examples
+    --------
+    >>> rows = grade(Path("submissions"), "01_projections", Path("grades"))  # doctest: +SKIP
+    >>> rows[0].student, rows[0].score, rows[0].max_score, rows[0].status  # doctest: +SKIP
+    ('alice', 9.0, 9.0, 'graded')
     """
-    if assignment not in _build.exercise_names(paths):
-        known = ", ".join(_build.exercise_names(paths)) or "none"
-        raise GradeError(f"unknown assignment {assignment!r}; the exercises are: {known}")
+    from stacks import _provisioner
+
+    known = exercise_names(paths)
+    if assignment not in known:
+        raise GradeError(
+            f"unknown assignment {assignment!r}; the exercises are: {', '.join(known) or 'none'}"
+        )
+    exercise = _build.read_exercise(assignment, paths)
     work = find_submissions(submissions, assignment)
     _quiet_gradebook()
     out.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="stacks-grade-"))
     try:
         db_url = _build.course_copy(assignment, scratch / "course", paths)
+        configuration = _config.config(
+            scratch / "course",
+            timeout=timeout,
+            ExecuteWithLimits={
+                "kernel_name": FORK_KERNEL if fork else NATIVE_KERNEL,
+                "kernel_env": {
+                    **_config.nbgrader_settings(scratch)["ExecuteWithLimits"]["kernel_env"],
+                    **({} if keep_plots else {"MPLBACKEND": "Agg"}),
+                },
+                # pyplot is imported in the zygote before the kernel starts, so ask for
+                # the inline backend explicitly when the students' figures are wanted
+                "kernel_arguments": ["--matplotlib=inline"] if keep_plots else [],
+            },
+        )
         max_score = _max_score(db_url, assignment)
-        _prepare_data(_build.source_notebook(assignment, paths))
+        _prepare_data(exercise)
         runnable = []
         for item in work:
             item.row.max_score = max_score
             if item.path is not None:
                 _read(item)
             if item.notebook is not None:
-                try:
-                    _sanitize(item, db_url)
-                except Exception as error:
-                    item.row.status, item.row.message = (
-                        "invalid-notebook",
-                        f"cannot restore the test cells: {error}"[:300],
-                    )
-                    item.notebook = None
+                _sanitize(item, db_url, configuration)
             if item.notebook is None:
                 _zero(db_url, assignment, item.row.student)
             else:
                 runnable.append(item)
-        jobs = jobs or (os.cpu_count() or 1) + 1
-        env = _execute.kernel_env({} if keep_plots else {"MPLBACKEND": "Agg"})
-        zygote = None
-        if runnable and fork:
-            try:
-                zygote = _zygote.Zygote(env)
-            except Exception as error:  # fall back to ordinary kernel start-up
-                log(f"kernels start without the zygote: {error}")
         try:
-            manager = _zygote.kernel_manager_class(zygote) if zygote else None
-            # pyplot is imported before the kernel starts (zygote), so ask for the inline
-            # backend explicitly when the students' figures are wanted
-            extra = ["--matplotlib=inline"] if keep_plots else []
             asyncio.run(
-                _run_all(runnable, work, out, scratch, timeout, jobs, env, progress, manager, extra)
+                _run_all(
+                    runnable,
+                    work,
+                    out,
+                    scratch,
+                    jobs or (os.cpu_count() or 1) + 1,
+                    configuration,
+                    exercise,
+                    progress,
+                )
             )
         finally:
-            if zygote:
-                zygote.close()
+            _provisioner.close_zygotes()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     rows = sorted((item.row for item in work), key=lambda r: r.student)
@@ -393,82 +330,149 @@ def grade(
     return rows
 
 
-_DATASET_USE = re.compile(r"datasets\.(?:path|load|load_truth|describe)\(\s*[\"'](\w+)[\"']")
+def _sanitize(item: _Submission, db_url: str, configuration: Any) -> None:
+    assert item.notebook is not None
+    assignment, student = item.row.assignment, item.row.student
+    item.resources = {
+        "nbgrader": {
+            "notebook": assignment,
+            "assignment": assignment,
+            "student": student,
+            "db_url": db_url,
+        }
+    }
+    from nbgrader.api import Gradebook
+
+    try:
+        with Gradebook(db_url) as gb:
+            gb.update_or_create_student(student)
+            gb.update_or_create_submission(assignment, student)
+        nb = item.notebook
+        for pre in _config.preprocessors(_config.SANITIZE, configuration):
+            nb, item.resources = pre(nb, item.resources)
+        item.notebook = nb
+    except Exception as error:
+        item.row.status = "invalid-notebook"
+        item.row.message = f"cannot restore the test cells: {error}"[:300]
+        item.notebook = None
 
 
-def _prepare_data(source: NotebookNode) -> None:
-    """Generate the datasets an exercise uses before kernels start, so that no two kernels
-    generate them at once and no kernel spends its time limit on it."""
+def _prepare_data(exercise: Exercise) -> None:
+    """Generate the datasets the exercise declares before kernels start, so that no two
+    kernels generate them at once and no kernel spends its time limit on it."""
     from helpers import datasets
 
-    names = {match for cell in source.cells for match in _DATASET_USE.findall(cell.source)}
-    for name in sorted(names):
-        if name in datasets.NAMES:
-            datasets.path(name)
+    for name in exercise.datasets:
+        datasets.path(name)
 
 
 async def _run_all(
-    runnable, work, out, scratch, timeout, jobs, env, progress, manager, extra
+    runnable: list[_Submission],
+    work: list[_Submission],
+    out: Path,
+    scratch: Path,
+    jobs: int,
+    configuration: Any,
+    exercise: Exercise,
+    progress: bool,
 ) -> None:
     from tqdm import tqdm
 
     bar = tqdm(total=len(work), desc="grading", unit="notebook", disable=not progress, leave=True)
-    spec = _feedback.spec(runnable[0].row.assignment) if runnable else _feedback.FeedbackSpec()
     for item in work:  # rows that cannot run get their page at once
         if item.notebook is None:
             _write_feedback(item, out, [])
             bar.update(1)
     gate = asyncio.Semaphore(jobs)
+    harvest = {h.name: h.plane for h in exercise.harvest}
 
-    async def one(item: _Work) -> None:
+    async def one(item: _Submission) -> None:
         async with gate:
             workdir = scratch / "run" / item.row.student
             workdir.mkdir(parents=True, exist_ok=True)
-            try:
-                item.execution = await _execute.run_notebook(
-                    item.notebook,
-                    cwd=workdir,
-                    timeout=timeout,
-                    harvest=spec.harvest,
-                    env=env,
-                    kernel_manager_class=manager,
-                    kernel_arguments=extra,
-                )
-            except Exception as error:  # never let one submission stop the batch
-                item.execution = None
-                item.row.status, item.row.message = (
-                    "error",
-                    f"could not run the notebook: {type(error).__name__}: {error}"[:300],
-                )
-        _finish(item, out)
+            item.resources.setdefault("metadata", {})["path"] = str(workdir)
+            await _autograde(item, configuration, harvest)
+        _finish(item, out, exercise)
         bar.update(1)
 
     await asyncio.gather(*(one(item) for item in runnable))
     bar.close()
 
 
-def _finish(item: _Work, out: Path) -> None:
-    """Grade an executed notebook, save it and write the feedback page (never raises)."""
-    try:
-        execution = item.execution
-        if execution is None:
+async def _autograde(item: _Submission, configuration: Any, harvest: dict[str, str | None]) -> None:
+    """Run the autograde preprocessors; the execution step awaits, so kernels overlap."""
+    nb, resources = item.notebook, item.resources
+    assert nb is not None  # only readable, sanitized submissions are run
+    for pre in _config.preprocessors(_config.AUTOGRADE, configuration, harvest=harvest):
+        if not pre.enabled:
+            continue
+        try:
+            if hasattr(pre, "async_preprocess"):
+                nb, resources = await pre.async_preprocess(nb, resources)
+            else:
+                nb, resources = pre(nb, resources)
+        except Exception as error:  # never let one submission stop the batch
+            item.row.status = "error"
+            item.row.message = f"{type(pre).__name__} failed: {type(error).__name__}: {error}"[:300]
             # no outputs would read as full marks to nbgrader: every test must show the failure
-            _execute.mark_not_run(item.notebook, -1, f"this cell did not run: {item.row.message}")
-        elif execution.status != "ok":
-            item.row.status = execution.status
-            item.notes.insert(0, execution.message)
-        _save_grades(item)
-        item.row.message = "; ".join(n for n in [item.row.message, *item.notes] if n)[:500]
-        (out / "autograded").mkdir(parents=True, exist_ok=True)
-        nbformat.write(item.notebook, out / "autograded" / f"{item.row.student}.ipynb")
-        pictures = _feedback.figures(item.row.assignment, execution.arrays if execution else {})
+            mark_not_run(nb, -1, f"this cell did not run: {item.row.message}")
+            break
+    item.notebook, item.resources = nb, resources
+
+
+def _finish(item: _Submission, out: Path, exercise: Exercise) -> None:
+    """Score an executed notebook, save it and write the feedback page (never raises)."""
+    import nbformat
+
+    stacks = item.resources.get("stacks", {})
+    execution = stacks.get("execution", {})
+    pictures: list[_figures.Picture] = []
+    try:
+        if execution.get("status", "ok") != "ok":
+            item.row.status = execution["status"]
+        notes = [execution.get("message", ""), *stacks.get("notes", [])]
+        nbgrader = item.resources["nbgrader"]
+        if item.row.status != "error":
+            item.row.score, item.row.max_score = _score(
+                nbgrader["db_url"], nbgrader["assignment"], nbgrader["student"]
+            )
+        assert item.notebook is not None
+        item.questions = _results.questions(item.notebook)
+        item.row.message = "; ".join(n for n in [item.row.message, *notes] if n)[:500]
+        write_atomic(
+            out / "autograded" / f"{item.row.student}.ipynb", nbformat.writes(item.notebook)
+        )
+        arrays = stacks.get("arrays", {})
+        pictures = [_figures.draw(f.kind, arrays, f.options) for f in exercise.feedback]
     except Exception as error:
         item.row.status = "error"
         item.row.message = f"grading failed: {type(error).__name__}: {error}"[:500]
-        pictures = []
     try:
         _write_feedback(item, out, pictures)
     except Exception as error:
-        item.row.message = (
-            item.row.message + f"; no feedback page: {type(error).__name__}: {error}"
-        )[:500]
+        item.row.message = f"{item.row.message}; no feedback page: {type(error).__name__}: {error}"[
+            :500
+        ]
+
+
+def _write_feedback(item: _Submission, out: Path, pictures: list[_figures.Picture]) -> None:
+    row = item.row
+    summary = _feedback.Summary(
+        row.student, row.assignment, row.score, row.max_score, row.status, row.message
+    )
+    try:
+        text = _feedback.page(
+            summary, questions=item.questions, pictures=pictures, notebook=item.notebook
+        )
+    except Exception as error:  # the page without the notebook is still worth writing
+        text = _feedback.page(
+            _feedback.Summary(
+                **{
+                    **asdict(row),
+                    "message": f"{row.message} (the notebook could not be rendered: {type(error).__name__})",
+                }
+            ),
+            questions=item.questions,
+            pictures=pictures,
+        )
+    write_atomic(out / "feedback" / f"{row.student}.html", text)

@@ -4,123 +4,92 @@ solutions/NN_name.md --jupytext--> build/nbgrader/source/NN_name/NN_name.ipynb
 --nbgrader generate_assignment--> build/nbgrader/release/NN_name/NN_name.ipynb
 --stable ids and serialisation--> exercises/NN_name.ipynb
 
-nbgrader runs in-process with a configuration generated here (and written to
+nbgrader runs in-process with the configuration of :mod:`stacks._config` (also written to
 ``build/nbgrader/nbgrader_config.py`` so that an instructor can run the nbgrader command
-line or formgrader in that folder).
+line or formgrader in that folder). One process at a time works in the course folder.
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import shutil
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
-from stacks import _markup
+from filelock import FileLock
+
+from stacks import _config, _markup
+from stacks._errors import BuildError, StacksError
+from stacks._exercise import Exercise, read_declaration
+from stacks._paths import REPO, Paths, exercise_names
 
 if TYPE_CHECKING:  # nbformat takes ~1.5 s to import (jsonschema); `stacks --help` should not wait
     from nbformat import NotebookNode
 
-REPO = Path(__file__).resolve().parents[1]
-COURSE_ID = "stacks"
+__all__ = ["build", "course_copy", "generate", "read_exercise", "read_source", "source_notebook"]
 
 
-class BuildError(RuntimeError):
-    """Building an exercise failed; the message names the file."""
+def _shown(path: Path) -> Path:
+    try:
+        return path.relative_to(REPO)
+    except ValueError:
+        return path
 
 
-@dataclass(frozen=True)
-class Paths:
-    """Where sources, student notebooks and the nbgrader course folder live."""
-
-    solutions: Path = REPO / "solutions"
-    exercises: Path = REPO / "exercises"
-    course: Path = REPO / "build" / "nbgrader"
-
-
-_WHY = {
-    "CourseDirectory.ignore": "the MyST sources hold the solutions: never copy them into a release",
-    "OverwriteCells.add_missing_cells": "a deleted test cell is put back instead of leaving the submission ungradable",
-    "Execute.timeout": "seconds per cell (ExecutePreprocessor.timeout is ignored by nbgrader)",
-    "IgnorePattern.pattern": "drop all stderr (warnings, progress bars): nbgrader scores a test cell with stderr 0",
-    "GenerateFeedback.preprocessors": "ClearHiddenTests keeps hidden tests out of the feedback",
-}
+def _read_text(md: Path) -> str:
+    try:
+        return md.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BuildError(f"no exercise source {md}") from None
+    except OSError as error:
+        raise BuildError(f"cannot read {md}: {error.strerror}") from None
 
 
-def nbgrader_settings(course: Path) -> dict[str, dict[str, object]]:
-    """The nbgrader configuration of the course folder, as {section: {option: value}}.
+def _parse(md: Path, text: str) -> NotebookNode:
+    import jupytext
 
-    Every option here prevents a silent mis-grade found with a default set-up (see
-    docs/findings): ``*.md`` is ignored so that the MyST sources with their solutions are
-    not copied into the release; deleted test cells are restored; hidden tests are cleared
-    from feedback.
+    try:
+        return jupytext.reads(text, fmt="md:myst")
+    except Exception as error:  # jupytext raises many kinds of parse errors
+        raise BuildError(f"{md}: not a MyST notebook jupytext can read ({error})") from None
+
+
+def read_source(md: Path) -> NotebookNode:
+    """Read an exercise source, validate its markup and declaration, give it stable ids.
+
+    Raises
+    ------
+    BuildError
+        If the file cannot be read or parsed.
+    MarkupError
+        If the nbgrader markup or the ``stacks`` front matter is wrong.
+
+    Examples
+    --------
+    >>> nb = read_source(Paths().source("01_projections"))
+    >>> nb.cells[0].id, "stacks" in nb.metadata
+    ('cell-01', False)
     """
-    return {
-        "CourseDirectory": {
-            "root": str(course),
-            "course_id": COURSE_ID,
-            "ignore": [
-                ".ipynb_checkpoints",
-                "*.pyc",
-                "__pycache__",
-                "feedback",
-                "*.md",
-                ".stamp-*",
-            ],
-        },
-        "OverwriteCells": {"add_missing_cells": True},
-        "Execute": {"timeout": 60, "interrupt_on_timeout": True},
-        "IgnorePattern": {"enabled": True, "pattern": r"(?s).*"},
-        "ClearSolutions": {
-            "code_stub": {"python": "# YOUR CODE HERE\nraise NotImplementedError()"},
-            "text_stub": "YOUR ANSWER HERE",
-        },
-        "GenerateFeedback": {
-            "preprocessors": [
-                "nbgrader.preprocessors.GetGrades",
-                "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
-                "nbgrader.preprocessors.ClearHiddenTests",
-            ]
-        },
-    }
+    text = _read_text(md)
+    nb = _parse(md, text)
+    _markup.validate_markup(nb, _shown(md), text)
+    read_declaration(md.stem, nb.metadata, _shown(md))
+    return _markup.stabilise(nb)
 
 
-def write_config(course: Path) -> Path:
-    """Write ``nbgrader_config.py`` for the course folder and return its path."""
-    lines = [
-        "# Generated by `stacks build` for running nbgrader by hand in this folder;",
-        "# edit helpers/_build.py instead. `stacks grade` applies the same settings itself.",
-        "c = get_config()  # noqa: F821",
-    ]
-    for section, options in nbgrader_settings(course).items():
-        for key, value in options.items():
-            why = _WHY.get(f"{section}.{key}")
-            if why:
-                lines.append(f"# {why}")
-            lines.append(f"c.{section}.{key} = {value!r}")
-    path = course / "nbgrader_config.py"
-    course.mkdir(parents=True, exist_ok=True)
-    text = "\n".join(lines) + "\n"
-    if not path.exists() or path.read_text() != text:
-        path.write_text(text)
-    return path
+def read_exercise(name: str, paths: Paths = Paths()) -> Exercise:
+    """The declaration in the front matter of ``solutions/<name>.md``.
 
-
-def _config(course: Path):
-    from traitlets.config import Config
-
-    config = Config()
-    for section, options in nbgrader_settings(course).items():
-        for key, value in options.items():
-            setattr(getattr(config, section), key, value)
-    return config
+    Examples
+    --------
+    >>> read_exercise("02_segmentation").datasets
+    ('beadpack',)
+    """
+    md = paths.source(name)
+    return read_declaration(name, _parse(md, _read_text(md)).metadata, _shown(md))
 
 
 def ensure_tools_on_path() -> None:
@@ -130,40 +99,10 @@ def ensure_tools_on_path() -> None:
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
 
 
-def exercise_names(paths: Paths = Paths()) -> list[str]:
-    """Names of the exercises, from the sources ``solutions/NN_name.md``."""
-    return sorted(p.stem for p in paths.solutions.glob("*.md") if not p.name.startswith((".", "_")))
-
-
-def read_source(md: Path) -> NotebookNode:
-    """Read an exercise source, validate its nbgrader markup and give it stable ids.
-
-    Raises
-    ------
-    BuildError
-        If the file cannot be read or parsed.
-    stacks._markup.MarkupError
-        If the nbgrader markup is wrong.
-    """
-    import jupytext
-
-    try:
-        text = md.read_text(encoding="utf-8")
-        nb = jupytext.reads(text, fmt="md:myst")
-    except OSError as error:
-        raise BuildError(f"cannot read {md}: {error.strerror}") from None
-    except Exception as error:  # jupytext raises many kinds of parse errors
-        raise BuildError(f"{md}: not a MyST notebook jupytext can read ({error})") from None
-    try:
-        shown = md.relative_to(REPO)
-    except ValueError:
-        shown = md
-    _markup.validate_markup(nb, shown, text)
-    return _markup.stabilise(nb)
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
+def _lock(paths: Paths) -> FileLock:
+    """One process at a time in the course folder (parallel test workers, a grade during a build)."""
+    paths.course.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(paths.course / ".lock"))
 
 
 def generate(
@@ -175,70 +114,61 @@ def generate(
 ) -> dict[str, NotebookNode]:
     """Validate sources, write them into the course folder and run generate_assignment.
 
-    The release notebook of each exercise is returned with stable ids. nbgrader runs only
-    for sources that changed since the last run (a stamp records the source digest), so
-    grading can call this cheaply every time.
+    nbgrader runs only for sources that changed since the last run (a stamp records the
+    source digest), so grading can call this cheaply every time.
 
     Returns
     -------
     dict
-        ``{name: release notebook}``.
+        ``{name: release notebook}``, with stable ids.
+
+    Examples
+    --------
+    >>> releases = generate(["01_projections"])
+    >>> any("raise NotImplementedError()" in c.source for c in releases["01_projections"].cells)
+    True
     """
     ensure_tools_on_path()
-    course = paths.course
-    course.mkdir(parents=True, exist_ok=True)
-    with _locked(course / ".lock"):
+    with _lock(paths):
         return _generate(names, paths, force=force, log=log)
 
 
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """One process at a time in the course folder (parallel test workers, a grade during a build)."""
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _generate(
     names: Sequence[str], paths: Paths, *, force: bool, log: Callable[[str], None]
 ) -> dict[str, NotebookNode]:
+    import nbformat
+
     course = paths.course
-    write_config(course)
-    releases: dict[str, NotebookNode] = {}
-    stale: list[tuple[str, str]] = []
-    sources = {}
-    for name in names:
-        md = paths.solutions / f"{name}.md"
-        if not md.is_file():
-            raise BuildError(f"no exercise source {md}")
-        sources[name] = read_source(md)
+    _config.write_config(course)
+    sources = {name: read_source(paths.source(name)) for name in names}
+    stale = []
     for name, nb in sources.items():
         text = _markup.dumps(nb)
-        folder = course / "source" / name
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / f"{name}.ipynb"
+        target = course / "source" / name / f"{name}.ipynb"
         stamp = course / f".stamp-{name}"
         release = course / "release" / name / f"{name}.ipynb"
         current = _digest(text)
-        if (
-            force
-            or not target.exists()
-            or target.read_text() != text
-            or not release.exists()
-            or not stamp.exists()
-            or stamp.read_text() != current
-        ):
-            target.write_text(text)
+        fresh = (
+            target.exists()
+            and target.read_text(encoding="utf-8") == text
+            and release.exists()
+            and stamp.exists()
+            and stamp.read_text() == current
+        )
+        if force or not fresh:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
             stale.append((name, current))
     if stale:
         from nbgrader.apps import NbGraderAPI
         from nbgrader.coursedir import CourseDirectory
 
-        config = _config(course)
-        api = NbGraderAPI(CourseDirectory(config=config), config=config)
+        configuration = _config.config(course)
+        api = NbGraderAPI(CourseDirectory(config=configuration), config=configuration)
         for name, current in stale:
             log(f"nbgrader generate_assignment {name}")
             result = api.generate_assignment(name, force=True, create=True)
@@ -248,12 +178,12 @@ def _generate(
                     f"nbgrader generate_assignment {name} failed: {details[-1] if details else 'no message'}"
                 )
             (course / f".stamp-{name}").write_text(current)
-    import nbformat
-
-    for name in names:
-        release = nbformat.read(course / "release" / name / f"{name}.ipynb", as_version=4)
-        releases[name] = _markup.stabilise(release)
-    return releases
+    return {
+        name: _markup.stabilise(
+            nbformat.read(course / "release" / name / f"{name}.ipynb", as_version=4)
+        )
+        for name in names
+    }
 
 
 def build(
@@ -262,7 +192,7 @@ def build(
     *,
     log: Callable[[str], None] = print,
 ) -> list[Path]:
-    """Build student notebooks from the exercise sources.
+    """Build the student notebooks ``exercises/*.ipynb`` from the exercise sources.
 
     Parameters
     ----------
@@ -276,34 +206,50 @@ def build(
     Returns
     -------
     list of Path
-        The student notebooks written.
+        The student notebooks written (or already up to date).
 
     Raises
     ------
-    BuildError, stacks._markup.MarkupError
-        On a bad source, a failed nbgrader run, or solution text left in a student notebook.
+    StacksError
+        On an unknown exercise, a bad source, a failed nbgrader run, or solution text left
+        in a student notebook; nothing is written to ``exercises/`` then.
+
+    Examples
+    --------
+    >>> build(["01_projections"], log=print)  # doctest: +SKIP
+    unchanged .../exercises/01_projections.ipynb
+    [PosixPath('.../exercises/01_projections.ipynb')]
     """
-    names = list(names) if names else exercise_names(paths)
+    known = exercise_names(paths)
+    for name in names or []:
+        if name not in known:
+            raise StacksError(
+                f"unknown exercise {name!r}; the sources in {paths.solutions} are: {', '.join(known) or 'none'}"
+            )
+    names = list(names) if names else known
     if not names:
         raise BuildError(f"no exercise sources (*.md) in {paths.solutions}")
     releases = generate(names, paths, log=log)
-    paths.exercises.mkdir(parents=True, exist_ok=True)
-    written = []
+    students = {}
     for name in names:
-        student = releases[name]
-        source = read_source(paths.solutions / f"{name}.md")
-        leaks = _markup.find_leaks(student, _markup.secret_lines(source))
+        secret = _markup.secret_lines(read_source(paths.source(name)))
+        leaks = _markup.find_leaks(releases[name], secret)
         if leaks:
             raise BuildError(
                 f"{name}: solution or hidden-test text left in the student notebook: {leaks[0]!r}"
             )
+        students[name] = _markup.dumps(releases[name])
+    paths.exercises.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in students.items():
         target = paths.exercises / f"{name}.ipynb"
-        text = _markup.dumps(student)
-        if not target.exists() or target.read_text(encoding="utf-8") != text:
-            target.write_text(text, encoding="utf-8")
-            log(f"wrote {target}")
-        else:
+        if target.exists() and target.read_text(encoding="utf-8") == text:
             log(f"unchanged {target}")
+        else:
+            tmp = target.with_name(f".{target.name}.partial")
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, target)  # never a half-written notebook
+            log(f"wrote {target}")
         written.append(target)
     return written
 
@@ -313,16 +259,30 @@ def course_copy(name: str, destination: Path, paths: Paths = Paths()) -> str:
 
     Each grading run works on its own copy so that runs never see each other's students
     and a crashed run leaves the course folder untouched.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     course_copy("01_projections", Path(folder)).startswith("sqlite:///")
+    True
     """
     generate([name], paths)
     destination.mkdir(parents=True, exist_ok=True)
-    with _locked(paths.course / ".lock"):
+    with _lock(paths):
         shutil.copyfile(paths.course / "gradebook.db", destination / "gradebook.db")
     return f"sqlite:///{destination / 'gradebook.db'}"
 
 
 def source_notebook(name: str, paths: Paths = Paths()) -> NotebookNode:
-    """The full solution notebook of ``name`` as nbgrader sees it (with hidden tests)."""
+    """The full solution notebook of ``name`` as nbgrader sees it (with hidden tests).
+
+    Examples
+    --------
+    >>> nb = source_notebook("01_projections")
+    >>> any("BEGIN HIDDEN TESTS" in cell.source for cell in nb.cells)
+    True
+    """
     import nbformat
 
     generate([name], paths)

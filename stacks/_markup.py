@@ -13,8 +13,9 @@ import ast
 import re
 from collections.abc import Iterable
 from pathlib import Path
-
 from typing import TYPE_CHECKING
+
+from stacks._errors import MarkupError
 
 if TYPE_CHECKING:  # nbformat is slow to import; only the functions that write need it
     from nbformat import NotebookNode
@@ -27,10 +28,6 @@ _FLAGS = ("grade", "solution", "locked", "task")
 _GRADE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 # the kernelspec every exercise runs with; students' notebooks get it back when graded
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-
-
-class MarkupError(ValueError):
-    """The nbgrader markup of an exercise source is wrong; the message lists every problem."""
 
 
 def nbgrader_meta(cell: NotebookNode) -> dict:
@@ -78,9 +75,10 @@ def _where(path: Path | str, index: int, cell: NotebookNode, line: int | None) -
     return f"{path}, {', '.join(parts)}"
 
 
-def _regions(source: str, begin: str, end: str) -> tuple[list[str], str | None]:
+def regions(source: str, begin: str, end: str) -> tuple[list[str], str | None]:
     """Lines inside begin/end regions, and a problem if the markers do not pair up."""
-    inside, lines = False, []
+    inside = False
+    lines: list[str] = []
     for line in source.splitlines():
         if begin in line:
             if inside:
@@ -110,13 +108,11 @@ def _ends_with_value(source: str) -> bool | None:
     if not tree.body or not isinstance(tree.body[-1], ast.Expr):
         return False
     value = tree.body[-1].value
-    if (
+    return not (
         isinstance(value, ast.Call)
         and isinstance(value.func, ast.Name)
         and value.func.id in ("print", "display")
-    ):
-        return False
-    return True
+    )
 
 
 def validate_markup(nb: NotebookNode, path: Path | str, text: str | None = None) -> None:
@@ -146,7 +142,7 @@ def validate_markup(nb: NotebookNode, path: Path | str, text: str | None = None)
     >>> validate_markup(nbformat.v4.new_notebook(cells=[cell]), "ex.md")
     Traceback (most recent call last):
     ...
-    stacks._markup.MarkupError: ex.md: the nbgrader markup has 5 problems:
+    stacks._errors.MarkupError: ex.md: the nbgrader markup has 5 problems:
       ex.md, cell 1, starting 'x = 1': missing schema_version (add `schema_version: 3`)
       ex.md, cell 1, starting 'x = 1': missing solution, locked, task (each true or false)
       ex.md, cell 1, starting 'x = 1': no grade_id although the cell is graded, a solution or locked
@@ -231,7 +227,7 @@ def validate_markup(nb: NotebookNode, path: Path | str, text: str | None = None)
                 problems.append(
                     f"{where}: solution markers in a cell that is not marked `solution: true`"
                 )
-            _, problem = _regions(source, SOLUTION_BEGIN, SOLUTION_END)
+            _, problem = regions(source, SOLUTION_BEGIN, SOLUTION_END)
             if problem:
                 problems.append(f"{where}: {problem}")
         if has_hidden:
@@ -239,7 +235,7 @@ def validate_markup(nb: NotebookNode, path: Path | str, text: str | None = None)
                 problems.append(
                     f"{where}: hidden-test markers in a cell that is not a graded test cell"
                 )
-            _, problem = _regions(source, HIDDEN_BEGIN, HIDDEN_END)
+            _, problem = regions(source, HIDDEN_BEGIN, HIDDEN_END)
             if problem:
                 problems.append(f"{where}: {problem}")
         if is_test_cell(cell):
@@ -277,6 +273,7 @@ def stabilise(nb: NotebookNode) -> NotebookNode:
     """
     nb.metadata.pop("jupytext", None)
     nb.metadata.pop("widgets", None)
+    nb.metadata.pop("stacks", None)  # the pipeline's declaration: read from the source, not shipped
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
     used: set[str] = set()
     for index, cell in enumerate(nb.cells, start=1):
@@ -325,8 +322,8 @@ def secret_lines(nb: NotebookNode) -> set[str]:
     public: set[str] = set()
     for cell in nb.cells:
         meta = nbgrader_meta(cell)
-        hidden, _ = _regions(cell.source, HIDDEN_BEGIN, HIDDEN_END)
-        solution, _ = _regions(cell.source, SOLUTION_BEGIN, SOLUTION_END)
+        hidden, _ = regions(cell.source, HIDDEN_BEGIN, HIDDEN_END)
+        solution, _ = regions(cell.source, SOLUTION_BEGIN, SOLUTION_END)
         if meta.get("solution") and cell.cell_type == "code" and SOLUTION_BEGIN not in cell.source:
             solution = cell.source.splitlines()  # nbgrader replaces the whole cell
         inside = {line.strip() for line in hidden + solution}

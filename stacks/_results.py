@@ -1,11 +1,10 @@
-"""Per-question results of an executed exercise notebook.
+"""Per-question results of an executed exercise notebook, with messages a student can act on.
 
 nbgrader decides a test cell's score from its outputs (:func:`nbgrader.utils.determine_grade`):
 an error output gives 0, a displayed number is partial credit, anything else full marks.
-It also gives 0 to a cell that wrote anything on stderr, so a correct answer that
-triggers a ``FutureWarning`` inside a check loses its points. :func:`ignore_stderr_in_tests`
-removes stderr from test cells before grading: an exception, not a warning or a progress
-bar, is what fails a test.
+:func:`questions` reads the scores that way, after the course's policies have run on the
+notebook (:mod:`stacks.preprocessors`: stderr dropped from test cells, cells that never ran
+marked), and turns each error into the one line the student needs.
 """
 
 from __future__ import annotations
@@ -52,30 +51,6 @@ def _evalue(output: dict) -> str:
     """An error output's message, without colours or IPython's temporary cell file name."""
     text = strip_ansi(str(output.get("evalue", ""))).strip()
     return _CELL_FILE.sub(r"(line \1 of the cell)", text)
-
-
-def ignore_stderr_in_tests(nb: NotebookNode) -> int:
-    """Drop stderr outputs of test cells in place; return how many were dropped.
-
-    Examples
-    --------
-    >>> import nbformat
-    >>> cell = nbformat.v4.new_code_cell("check()", metadata={"nbgrader": {"grade": True, "solution": False}})
-    >>> cell.outputs = [nbformat.v4.new_output("stream", name="stderr", text="FutureWarning: ...")]
-    >>> ignore_stderr_in_tests(nbformat.v4.new_notebook(cells=[cell]))
-    1
-    """
-    dropped = 0
-    for cell in nb.cells:
-        if is_test_cell(cell):
-            kept = [
-                o
-                for o in cell.get("outputs", [])
-                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
-            ]
-            dropped += len(cell.outputs) - len(kept)
-            cell.outputs = kept
-    return dropped
 
 
 def _first_error(cell: NotebookNode) -> dict | None:
@@ -149,7 +124,7 @@ def _title(nb: NotebookNode, index: int, grade_id: str) -> str:
 def questions(nb: NotebookNode) -> list[Question]:
     """Score every autograded test cell of an executed notebook as nbgrader does.
 
-    stderr is ignored (see :func:`ignore_stderr_in_tests`); the notebook is not modified.
+    The notebook is not modified.
 
     Examples
     --------
@@ -175,19 +150,13 @@ def questions(nb: NotebookNode) -> list[Question]:
             continue
         after_test = True
         meta = nbgrader_meta(cell)
-        copy = NotebookNode(dict(cell))
-        copy.outputs = [
-            o
-            for o in cell.get("outputs", [])
-            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
-        ]
         try:
-            score, points = determine_grade(copy)
+            score, points = determine_grade(cell)
         except ValueError as error:  # a displayed number above the maximum
             score, points = 0.0, float(meta.get("points", 0))
             message = f"the test displayed a score nbgrader rejects ({error})"
         else:
-            message = _explain_missing_name(error_message(copy), answer_error)
+            message = _explain_missing_name(error_message(cell), answer_error)
         grade_id = str(meta.get("grade_id", f"cell-{index + 1}"))
         results.append(
             Question(

@@ -13,21 +13,21 @@ student code, and the random generators are reseeded after the fork.
 The zygote must fork before any thread exists, so BLAS libraries run single-threaded
 (``OPENBLAS_NUM_THREADS=1``), which is also fairer when kernels share the cores.
 
-Used through :func:`kernel_manager_class`; if the zygote cannot start, kernels start the
-usual way.
+Kernels reach it through the kernel provisioner :mod:`stacks._provisioner` (kernelspec
+``stacks-fork``); if the zygote cannot start, kernels start the usual way.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import threading
-import uuid
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 #: Imported once in the zygote. Not helpers.grading: it installs an IPython display hook
 #: when imported inside a kernel, so each kernel must import it itself.
@@ -102,10 +102,9 @@ def serve(preload: list[str]) -> None:
     """Import ``preload``, then fork one kernel per JSON request read from stdin."""
     launch_dir = os.getcwd()
     for name in preload:
-        try:
+        # a missing optional library only makes kernels import it themselves
+        with contextlib.suppress(Exception):
             __import__(name)
-        except Exception:  # a missing optional library only makes kernels import it themselves
-            pass
 
     def reap(signum: int, frame: object) -> None:
         # wait for ended kernels so that no zombie lingers and their CPU time is
@@ -156,9 +155,12 @@ class Zygote:
             text=True,
             cwd=str(Path(__file__).resolve().parents[1]),
         )
+        assert self.proc.stdin is not None and self.proc.stdout is not None  # both pipes
+        self._requests: IO[str] = self.proc.stdin
+        self._replies: IO[str] = self.proc.stdout
         status: dict[str, Any] = {}
         for _ in range(1000):  # a library may print while it is imported; skip its lines
-            line = self.proc.stdout.readline()
+            line = self._replies.readline()
             if not line:
                 break
             try:
@@ -181,9 +183,9 @@ class Zygote:
         """Fork a kernel; return its pid."""
         request = {"argv": argv, "cwd": cwd, "env": {**env, **SINGLE_THREAD}, "log": log}
         with self._lock:
-            self.proc.stdin.write(json.dumps(request) + "\n")
-            self.proc.stdin.flush()
-            reply = self.proc.stdout.readline()
+            self._requests.write(json.dumps(request) + "\n")
+            self._requests.flush()
+            reply = self._replies.readline()
         if not reply:
             raise RuntimeError("the kernel zygote stopped")
         return int(json.loads(reply)["pid"])
@@ -192,111 +194,21 @@ class Zygote:
         """Stop the zygote (its running kernels are shut down by their managers)."""
         if self.proc.poll() is None:
             try:
-                self.proc.stdin.close()
+                self._requests.close()
                 self.proc.wait(timeout=5)
             except Exception:
                 self.proc.kill()
                 self.proc.wait()
         # close our ends of the pipes too: left to the garbage collector they warn
-        for pipe in (self.proc.stdin, self.proc.stdout):
-            try:
+        for pipe in (self._requests, self._replies):
+            with contextlib.suppress(OSError):
                 pipe.close()
-            except OSError:
-                pass
 
     def __enter__(self) -> Zygote:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _zombie(pid: int) -> bool:
-    """True when the process has exited but its parent (the zygote) has not reaped it yet."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rpartition(")")[2].split()[0] == "Z"
-
-
-class _Pid:
-    """The part of ``subprocess.Popen`` that jupyter_client uses, for a process we did not start."""
-
-    stdin = stdout = stderr = None
-
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self.returncode: int | None = None
-
-    def poll(self) -> int | None:
-        if self.returncode is None:
-            try:
-                os.kill(self.pid, 0)
-                if _zombie(self.pid):
-                    self.returncode = 0
-            except ProcessLookupError:
-                self.returncode = 0  # the exit status belongs to the zygote, which discards it
-            except PermissionError:
-                pass
-        return self.returncode
-
-    def wait(self, timeout: float | None = None) -> int:
-        import time
-
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while self.poll() is None:
-            if deadline is not None and time.monotonic() > deadline:
-                raise subprocess.TimeoutExpired(str(self.pid), timeout)
-            time.sleep(0.02)
-        return self.returncode or 0
-
-    def send_signal(self, signum: int) -> None:
-        os.kill(self.pid, signum)
-
-    def kill(self) -> None:
-        self.send_signal(signal.SIGKILL)
-
-    def terminate(self) -> None:
-        self.send_signal(signal.SIGTERM)
-
-
-def kernel_manager_class(zygote: Zygote):
-    """An AsyncKernelManager class whose kernels the given zygote forks."""
-    from jupyter_client.manager import AsyncKernelManager
-    from jupyter_client.provisioning.local_provisioner import LocalProvisioner
-
-    class ForkProvisioner(LocalProvisioner):
-        async def launch_kernel(self, cmd: list[str], **kwargs: Any):
-            if cmd[1:3] != ["-m", "ipykernel_launcher"]:
-                return await super().launch_kernel(cmd, **kwargs)
-            log = kwargs.get("stderr")
-            try:
-                pid = zygote.spawn(
-                    cmd,
-                    str(kwargs.get("cwd") or os.getcwd()),
-                    dict(kwargs.get("env") or os.environ),
-                    getattr(log, "name", None),
-                )
-            except (
-                Exception
-            ):  # the zygote died (e.g. killed for memory): start this kernel the usual way
-                return await super().launch_kernel(cmd, **kwargs)
-            self.process = _Pid(pid)
-            self.pid = self.pgid = pid  # the child called setsid()
-            self.cwd = kwargs.get("cwd", Path.cwd())
-            return self.connection_info
-
-    class ForkKernelManager(AsyncKernelManager):
-        async def _async_pre_start_kernel(self, **kw: Any):
-            if self.provisioner is None:
-                self.kernel_id = self.kernel_id or kw.pop("kernel_id", str(uuid.uuid4()))
-                self.provisioner = ForkProvisioner(
-                    kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self
-                )
-            return await super()._async_pre_start_kernel(**kw)
-
-    return ForkKernelManager
 
 
 if __name__ == "__main__":

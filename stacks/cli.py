@@ -1,18 +1,53 @@
 """The ``stacks`` command: generate data, build exercises, check and grade notebooks.
 
-Every sub-command turns expected failures (bad arguments, missing files) into a one-line
-message on stderr and a non-zero exit code, never a traceback.
+Every sub-command turns expected failures (bad arguments, missing files, malformed
+sources), which the pipeline raises as :class:`stacks.StacksError`, into a one-line message
+on stderr and exit code 2, never a traceback.
+
+Examples
+--------
+In a terminal::
+
+    stacks data                                    # generate the course datasets
+    stacks build                                   # solutions/*.md -> exercises/*.ipynb
+    stacks check exercises/01_projections.ipynb    # a student checks their work
+    stacks grade submissions --assignment 01_projections --out grades/01
+    stacks selfcheck                               # solutions get full marks, blanks 0
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from stacks._errors import StacksError
+
+__all__ = ["build_parser", "main"]
 
 
-class CommandError(Exception):
-    """An error whose message is meant for the person at the terminal."""
+def _number(
+    kind: Callable[[str], float], minimum: float, example: str, *, strict: bool
+) -> Callable[[str], float]:
+    """An argparse type: a number of at least (or, when strict, above) ``minimum``."""
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {example}, not {text!r}") from None
+        if value < minimum or (strict and value == minimum):
+            bound = f"more than {minimum:g}" if strict else f"{minimum:g} or more"
+            raise argparse.ArgumentTypeError(f"must be {bound}, not {text}")
+        return value
+
+    return parse
+
+
+_seconds = _number(float, 0, "a number of seconds such as 60", strict=True)
+_jobs = _number(int, 1, "a whole number such as 2", strict=False)
 
 
 def _seed(text: str) -> int:
@@ -30,45 +65,154 @@ def _seed(text: str) -> int:
 def _cmd_data(args: argparse.Namespace) -> int:
     from helpers import datasets
 
-    names = args.names or list(datasets.NAMES)
-    for name in names:
+    for name in args.names:
         if name not in datasets.NAMES:
-            raise CommandError(
+            raise StacksError(
                 f"unknown dataset {name!r}; the known datasets are: {', '.join(datasets.NAMES)}"
             )
-    for name in names:
+    for name in args.names or datasets.NAMES:
         folder = datasets.generate(name, seed=args.seed, progress=not args.quiet)
         info = datasets.describe(name)
         print(f"{name}: {info['shape']} {info['dtype']} -> {folder}")
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="stacks",
-        description="Course toolkit for image sequences and 3D images.",
+def _cmd_build(args: argparse.Namespace) -> int:
+    from stacks._build import build
+
+    build(args.names or None, log=(lambda line: None) if args.quiet else print)
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from stacks._check import check
+
+    return check(Path(args.notebook), timeout=args.timeout)
+
+
+def _cmd_grade(args: argparse.Namespace) -> int:
+    from stacks._autograde import grade
+
+    started = time.perf_counter()
+    rows = grade(
+        Path(args.submissions),
+        args.assignment,
+        Path(args.out),
+        timeout=args.timeout,
+        jobs=args.jobs,
+        progress=not args.quiet,
+        keep_plots=args.keep_plots,
+        fork=not args.no_fork,
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.required = True
+    seconds = time.perf_counter() - started
+    width = max(len(r.student) for r in rows)
+    for r in rows:
+        extra = f"  {r.message}" if r.message else ""
+        print(f"{r.student:<{width}}  {r.score:>5g} / {r.max_score:<4g} {r.status}{extra}")
+    print(
+        f"{len(rows)} submissions graded in {seconds:.1f} s ({seconds / len(rows):.2f} s each); "
+        f"grades in {Path(args.out) / 'grades.csv'}, feedback in {Path(args.out) / 'feedback'}"
+    )
+    return 0
 
-    data = sub.add_parser("data", help="generate the simulated course datasets")
-    data.add_argument("names", nargs="*", metavar="NAME", help="datasets to generate (default: all)")
-    data.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
-    data.add_argument("--quiet", action="store_true", help="no progress bar")
-    data.set_defaults(func=_cmd_data)
 
-    from stacks import course
+def _cmd_selfcheck(args: argparse.Namespace) -> int:
+    from stacks._selfcheck import selfcheck
 
-    course.add_subcommands(sub)
+    return selfcheck(args.names or None, timeout=args.timeout)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``stacks`` command.
+
+    Examples
+    --------
+    >>> build_parser().parse_args(["grade", "hand-ins", "--assignment", "01_projections",
+    ...                            "--out", "grades"]).jobs is None
+    True
+    """
+    parser = argparse.ArgumentParser(
+        prog="stacks", description="Course toolkit for image sequences and 3D images."
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("data", help="generate the simulated course datasets")
+    p.add_argument("names", nargs="*", metavar="NAME", help="datasets to generate (default: all)")
+    p.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_data)
+
+    p = sub.add_parser(
+        "build", help="build the student notebooks exercises/*.ipynb from solutions/*.md"
+    )
+    p.add_argument("names", nargs="*", metavar="NAME", help="exercises to build (default: all)")
+    p.add_argument("--quiet", action="store_true", help="print nothing")
+    p.set_defaults(func=_cmd_build)
+
+    p = sub.add_parser("check", help="run your exercise notebook and report each graded question")
+    p.add_argument(
+        "notebook",
+        metavar="NOTEBOOK",
+        help="path of your notebook, e.g. exercises/01_projections.ipynb",
+    )
+    p.add_argument(
+        "--timeout", type=_seconds, default=120, help="seconds each cell may run (default 120)"
+    )
+    p.set_defaults(func=_cmd_check)
+
+    p = sub.add_parser("grade", help="autograde SUBMISSIONS/<student>/<NAME>.ipynb with nbgrader")
+    p.add_argument("submissions", metavar="SUBMISSIONS", help="folder with one folder per student")
+    p.add_argument(
+        "--assignment", required=True, metavar="NAME", help="exercise name, e.g. 01_projections"
+    )
+    p.add_argument(
+        "--out", required=True, metavar="DIR", help="folder for grades.csv and feedback/"
+    )
+    p.add_argument(
+        "--timeout", type=_seconds, default=60, help="seconds each cell may run (default 60)"
+    )
+    p.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=None,
+        help="notebooks run at once (default: number of CPUs + 1)",
+    )
+    p.add_argument(
+        "--keep-plots",
+        action="store_true",
+        help="render the students' own figures in the feedback (slower)",
+    )
+    p.add_argument(
+        "--no-fork",
+        action="store_true",
+        help="start every kernel from scratch instead of forking a pre-loaded one (slower)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_grade)
+
+    p = sub.add_parser(
+        "selfcheck", help="check that solutions get full marks and blank exercises 0"
+    )
+    p.add_argument("names", nargs="*", metavar="NAME", help="exercises to check (default: all)")
+    p.add_argument(
+        "--timeout", type=_seconds, default=120, help="seconds each cell may run (default 120)"
+    )
+    p.set_defaults(func=_cmd_selfcheck)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Run the ``stacks`` command; return its exit status.
+
+    Examples
+    --------
+    >>> main(["data", "nosuchdata"])
+    2
+    """
+    args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except CommandError as error:
+    except StacksError as error:
         print(f"stacks {args.command}: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

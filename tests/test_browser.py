@@ -32,6 +32,7 @@ they are never skipped.
 from __future__ import annotations
 
 import base64
+import contextlib
 import importlib.util
 import io
 import json
@@ -97,8 +98,10 @@ KERNEL_IDLE = re.compile(r"Python 3 \(ipykernel\) \| Idle")
 
 def _find_chromium() -> str | None:
     candidates = [os.environ.get("CHROMIUM", "")]
-    candidates += [shutil.which(name) or "" for name in
-                   ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")]
+    candidates += [
+        shutil.which(name) or ""
+        for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+    ]
     for candidate in candidates:
         if candidate and os.access(candidate, os.X_OK):
             return candidate
@@ -159,16 +162,19 @@ def _generate_data(tmp: Path) -> None:
 class Lab:
     """A running JupyterLab: its URL pieces, its process and its log."""
 
-    def __init__(self, root: Path, port: int, token: str, process: subprocess.Popen,
-                 log: Path) -> None:
+    def __init__(
+        self, root: Path, port: int, token: str, process: subprocess.Popen, log: Path
+    ) -> None:
         self.root, self.port, self.token = root, port, token
         self.process, self.log = process, log
 
     def url(self, path: str, workspace: str) -> str:
         # A named, new workspace per test: JupyterLab then opens only this document
         # instead of restoring the tabs of the previous test.
-        return (f"http://127.0.0.1:{self.port}/lab/workspaces/{workspace}/tree/{path}"
-                f"?token={self.token}")
+        return (
+            f"http://127.0.0.1:{self.port}/lab/workspaces/{workspace}/tree/{path}"
+            f"?token={self.token}"
+        )
 
     def api(self, endpoint: str):
         request = urllib.request.Request(
@@ -192,8 +198,11 @@ def lab(tmp_path_factory, shots) -> Lab:
     _generate_data(tmp)
     root = tmp / "course"
     for folder in ("lectures", "exercises"):
-        shutil.copytree(ROOT / folder, root / folder,
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        shutil.copytree(
+            ROOT / folder,
+            root / folder,
+            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
+        )
     for name in ("jupytext.toml", ".jupytext.toml", ".jupytext"):  # jupytext's own config
         if (ROOT / name).is_file():
             shutil.copy2(ROOT / name, root / name)
@@ -211,7 +220,9 @@ def lab(tmp_path_factory, shots) -> Lab:
     env.pop("JUPYTER_NO_CONFIG", None)
     port, token = _free_port(), secrets.token_hex(16)
     command = [
-        sys.executable, "-m", "jupyterlab",
+        sys.executable,
+        "-m",
+        "jupyterlab",
         "--no-browser",
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={port}",
@@ -225,22 +236,34 @@ def lab(tmp_path_factory, shots) -> Lab:
         command.append("--allow-root")
     log = shots / "jupyterlab.log"
     with open(log, "w") as log_file:
-        process = subprocess.Popen(command, cwd=root, env=env, stdout=log_file,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            cwd=root,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     server = Lab(root, port, token, process, log)
     try:
         deadline = time.monotonic() + SERVER_START_S
         while True:
             if process.poll() is not None:
-                pytest.fail(f"JupyterLab exited with code {process.returncode} while "
-                            f"starting:\n{server.log_tail()}", pytrace=False)
+                pytest.fail(
+                    f"JupyterLab exited with code {process.returncode} while "
+                    f"starting:\n{server.log_tail()}",
+                    pytrace=False,
+                )
             try:
                 server.api("status")
                 break
             except OSError:
                 if time.monotonic() > deadline:
-                    pytest.fail(f"JupyterLab did not answer on port {port} within "
-                                f"{SERVER_START_S} s:\n{server.log_tail()}", pytrace=False)
+                    pytest.fail(
+                        f"JupyterLab did not answer on port {port} within "
+                        f"{SERVER_START_S} s:\n{server.log_tail()}",
+                        pytrace=False,
+                    )
                 time.sleep(0.5)
         yield server
     finally:
@@ -264,10 +287,9 @@ def _stop(process: subprocess.Popen) -> None:
                 break
             except subprocess.TimeoutExpired:
                 continue
-    try:  # kernels left behind by a server that died first
+    # kernels left behind by a server that died first
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -315,8 +337,9 @@ def _fail(page, lab: Lab, name: str, message: str):
     except Exception as error:  # the page itself may be gone; the message matters more
         shot = f"(no screenshot: {error})"
     try:
-        pytest.fail(f"{message}\nscreenshot: {shot}\nJupyterLab log (end):\n{lab.log_tail()}",
-                    pytrace=False)
+        pytest.fail(
+            f"{message}\nscreenshot: {shot}\nJupyterLab log (end):\n{lab.log_tail()}", pytrace=False
+        )
     except pytest.fail.Exception as failure:
         raise failure from None  # the Playwright timeout behind it adds only noise
 
@@ -330,23 +353,35 @@ def _open_notebook(page, lab: Lab, path: str, workspace: str):
     panel = page.locator(".jp-NotebookPanel")
     try:
         expect(page.locator(".jp-NotebookPanel, .jp-FileEditor").first).to_be_visible(
-            timeout=PAGE_LOAD)
+            timeout=PAGE_LOAD
+        )
         if page.locator(".jp-FileEditor").count() and not panel.count():
-            _fail(page, lab, workspace, f"{path} opened in the text editor, not as a "
-                  "notebook: the default viewer for markdown is not 'Jupytext Notebook' "
-                  "(.jupyter/labconfig/default_setting_overrides.json)")
+            _fail(
+                page,
+                lab,
+                workspace,
+                f"{path} opened in the text editor, not as a "
+                "notebook: the default viewer for markdown is not 'Jupytext Notebook' "
+                "(.jupyter/labconfig/default_setting_overrides.json)",
+            )
         expect(panel).to_have_count(1)
         expect(panel.locator(".jp-Cell").first).to_be_visible(timeout=PAGE_LOAD)
     except AssertionError:
         _fail(page, lab, workspace, f"{path} did not open as a notebook")
     try:
         expect(page.locator(".jp-StatusBar-TextItem", has_text=KERNEL_IDLE)).to_be_visible(
-            timeout=KERNEL_READY)
+            timeout=KERNEL_READY
+        )
     except (AssertionError, PlaywrightTimeout):
         dialog = page.locator(".jp-Dialog")
         text = dialog.first.inner_text() if dialog.count() else ""
-        _fail(page, lab, workspace, f"the python3 kernel of {path} did not become idle "
-              f"within {KERNEL_READY // 1000} s. {('Dialog: ' + text) if text else ''}")
+        _fail(
+            page,
+            lab,
+            workspace,
+            f"the python3 kernel of {path} did not become idle "
+            f"within {KERNEL_READY // 1000} s. {('Dialog: ' + text) if text else ''}",
+        )
     return panel
 
 
@@ -375,7 +410,8 @@ def _check_kernel_is_project_env(lab: Lab, path: str) -> None:
         interpreters = _kernel_interpreters(lab)
         assert interpreters, "found no kernel process under the JupyterLab server"
         assert set(interpreters) == {sys.executable}, (
-            f"kernels run {interpreters}, not the project's environment ({sys.executable})")
+            f"kernels run {interpreters}, not the project's environment ({sys.executable})"
+        )
 
 
 def _menu(page, menu: str, command: str) -> None:
@@ -405,19 +441,22 @@ def _wait_cells_done(page, lab: Lab, indices: list[int], name: str) -> None:
     from playwright.sync_api import expect
 
     try:
-        page.wait_for_function(_CELLS_DONE_JS, arg=[indices, STDERR_OUTPUT], timeout=RUN_CELLS,
-                               polling=500)
+        page.wait_for_function(
+            _CELLS_DONE_JS, arg=[indices, STDERR_OUTPUT], timeout=RUN_CELLS, polling=500
+        )
         expect(page.locator(".jp-StatusBar-TextItem", has_text=KERNEL_IDLE)).to_be_visible(
-            timeout=KERNEL_READY)
+            timeout=KERNEL_READY
+        )
     except (AssertionError, PlaywrightTimeout):
-        _fail(page, lab, name, f"the cells did not finish running within "
-              f"{RUN_CELLS // 1000} s")
+        _fail(page, lab, name, f"the cells did not finish running within {RUN_CELLS // 1000} s")
 
 
 def _check_no_error_output(page, lab: Lab, panel, name: str) -> None:
     errors = panel.locator(STDERR_OUTPUT)
     if errors.count():
-        texts = "\n---\n".join((errors.nth(i).text_content() or "")[-2000:] for i in range(errors.count()))
+        texts = "\n---\n".join(
+            (errors.nth(i).text_content() or "")[-2000:] for i in range(errors.count())
+        )
         errors.first.scroll_into_view_if_needed()
         _fail(page, lab, name, f"a cell showed an error or a warning:\n{texts}")
 
@@ -455,8 +494,11 @@ def test_lecture_viewer_in_jupyterlab(lab, page, shots):
         _fail(page, lab, "lecture-myst", "markdown cells are not rendered by jupyterlab-myst")
     raw = [t for t in markdown.all_text_contents() if re.search(r"(```|:::)\{", t)]
     assert not raw, f"MyST directives shown as raw text (is jupyterlab-myst active?): {raw[:2]}"
-    if any(re.search(r"^(```|:::)\{(admonition|note|tip|important)", c.source, re.M)
-           for c in notebook.cells if c.cell_type == "markdown"):
+    if any(
+        re.search(r"^(```|:::)\{(admonition|note|tip|important)", c.source, re.M)
+        for c in notebook.cells
+        if c.cell_type == "markdown"
+    ):
         expect(panel.locator(".myst-admonition").first).to_be_visible()
     page.screenshot(path=str(shots / "01_lecture_opened.png"))
 
@@ -467,7 +509,7 @@ def test_lecture_viewer_in_jupyterlab(lab, page, shots):
     cell.locator(".jp-InputPrompt").click()
     _menu(page, "Run", "notebook:run-all-above")  # Run All Above Selected Cell
     _menu(page, "Run", "notebook:run-cell")  # Run Selected Cell and Do not Advance
-    _wait_cells_done(page, lab, code_above + [viewer], "lecture-run")
+    _wait_cells_done(page, lab, [*code_above, viewer], "lecture-run")
     _check_no_error_output(page, lab, panel, "lecture-errors")
 
     output = cell.locator(".jp-Cell-outputArea")
@@ -480,12 +522,19 @@ def test_lecture_viewer_in_jupyterlab(lab, page, shots):
         expect(image).to_be_visible(timeout=WIDGET)
     except AssertionError:
         if output.locator("img").count() and not output.locator(".jupyter-widgets").count():
-            problem = ("only its static PNG fallback, no slider: the ipywidgets extension "
-                       "of JupyterLab (@jupyter-widgets/jupyterlab-manager) is not active")
+            problem = (
+                "only its static PNG fallback, no slider: the ipywidgets extension "
+                "of JupyterLab (@jupyter-widgets/jupyterlab-manager) is not active"
+            )
         else:
             problem = "no slider and picture"
-        _fail(page, lab, "lecture-widget", f"the slice explorer shows {problem}; its "
-              f"output reads:\n{(output.text_content() or '')[:500]}")
+        _fail(
+            page,
+            lab,
+            "lecture-widget",
+            f"the slice explorer shows {problem}; its "
+            f"output reads:\n{(output.text_content() or '')[:500]}",
+        )
     text = output.text_content() or ""
     assert not WIDGET_FALLBACK_TEXT.search(text), f"widget shown as text: {text[:300]}"
     assert image.get_attribute("src").startswith("data:image/png;base64,")
@@ -505,9 +554,13 @@ def test_lecture_viewer_in_jupyterlab(lab, page, shots):
             expect(readout).not_to_have_text(str(value), timeout=WIDGET)
             expect(image).not_to_have_attribute("src", src, timeout=WIDGET)
         except AssertionError:
-            _fail(page, lab, "lecture-slider",
-                  f"moving the slider from plane {value} did not change the picture "
-                  f"(readout now {readout.text_content()})")
+            _fail(
+                page,
+                lab,
+                "lecture-slider",
+                f"moving the slider from plane {value} did not change the picture "
+                f"(readout now {readout.text_content()})",
+            )
         value, src = int(readout.text_content()), image.get_attribute("src")
     assert value > start, (start, value)
     expect(handle).to_have_attribute("aria-valuenow", re.compile(rf"^{value}(\.0+)?$"))
@@ -528,16 +581,21 @@ def _student_answers(exercise) -> dict[int, str]:
     would have there: the instructor's cell (found by nbgrader grade_id in the single
     source) without the solution markers."""
     solution = jupytext.read(ROOT / SOLUTION)
-    by_id = {c.metadata["nbgrader"]["grade_id"]: c.source for c in solution.cells
-             if c.metadata.get("nbgrader", {}).get("solution")}
+    by_id = {
+        c.metadata["nbgrader"]["grade_id"]: c.source
+        for c in solution.cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
     answers = {}
     for index, cell in enumerate(exercise.cells):
         grading = cell.metadata.get("nbgrader", {})
         if cell.cell_type == "code" and grading.get("solution"):
             assert "NotImplementedError" in cell.source, (
-                f"{EXERCISE} cell {grading.get('grade_id')} is not a stub:\n{cell.source}")
+                f"{EXERCISE} cell {grading.get('grade_id')} is not a stub:\n{cell.source}"
+            )
             assert grading.get("grade_id") in by_id, (
-                f"{SOLUTION} has no solution cell {grading.get('grade_id')!r}")
+                f"{SOLUTION} has no solution cell {grading.get('grade_id')!r}"
+            )
             answers[index] = _SOLUTION_MARKER.sub("", by_id[grading["grade_id"]]).strip("\n")
     assert answers, f"{EXERCISE} has no solution cells"
     return answers
@@ -550,9 +608,12 @@ def test_exercise_in_jupyterlab(lab, page, shots):
     exercise = nbformat.read(lab.root / EXERCISE, as_version=4)
     answers = _student_answers(exercise)
     code = [i for i, c in enumerate(exercise.cells) if c.cell_type == "code"]
-    tests = [i for i, c in enumerate(exercise.cells)
-             if c.metadata.get("nbgrader", {}).get("grade")
-             and not c.metadata["nbgrader"].get("solution")]
+    tests = [
+        i
+        for i, c in enumerate(exercise.cells)
+        if c.metadata.get("nbgrader", {}).get("grade")
+        and not c.metadata["nbgrader"].get("solution")
+    ]
     assert tests, f"{EXERCISE} has no test cells"
 
     panel = _open_notebook(page, lab, EXERCISE, "exercise")
@@ -580,8 +641,11 @@ def test_exercise_in_jupyterlab(lab, page, shots):
     _wait_cells_done(page, lab, code, "exercise-run")
     _check_no_error_output(page, lab, panel, "exercise-errors")
 
-    not_run = [i for i in code
-               if not re.search(r"\[\d+\]", cells.nth(i).locator(".jp-InputPrompt").text_content() or "")]
+    not_run = [
+        i
+        for i in code
+        if not re.search(r"\[\d+\]", cells.nth(i).locator(".jp-InputPrompt").text_content() or "")
+    ]
     assert not not_run, f"cells {not_run} did not run"
     for index in tests:  # every check ran and said something (they print what passed)
         grade_id = exercise.cells[index].metadata["nbgrader"]["grade_id"]
@@ -614,8 +678,11 @@ def _load_export_script():
 def test_static_html_shows_viewer_picture(browser_context, shots, tmp_path, monkeypatch):
     from PIL import Image
 
-    for variable, folder in (("JUPYTER_RUNTIME_DIR", "runtime"), ("IPYTHONDIR", "ipython"),
-                             ("MPLCONFIGDIR", "matplotlib")):  # the kernel writes only there
+    for variable, folder in (
+        ("JUPYTER_RUNTIME_DIR", "runtime"),
+        ("IPYTHONDIR", "ipython"),
+        ("MPLCONFIGDIR", "matplotlib"),
+    ):  # the kernel writes only there
         monkeypatch.setenv(variable, str(tmp_path / folder))
     export = _load_export_script()
     path = ROOT / LECTURE
@@ -627,12 +694,12 @@ def test_static_html_shows_viewer_picture(browser_context, shots, tmp_path, monk
     page_file.write_text(html, encoding="utf-8")
 
     # The viewer is the last code cell of the exported part.
-    viewer_html = html[html.rindex('<div class="jp-Cell jp-CodeCell'):]
-    pictures = re.findall(r'<img[^>]*src="data:image/png;base64,([A-Za-z0-9+/=\s]+)"',
-                          viewer_html)
+    viewer_html = html[html.rindex('<div class="jp-Cell jp-CodeCell') :]
+    pictures = re.findall(r'<img[^>]*src="data:image/png;base64,([A-Za-z0-9+/=\s]+)"', viewer_html)
     assert pictures, (
         f"the exported page shows no picture for {VIEWER_CALL}...) "
-        f"(see {page_file}): the output is left to widget JavaScript")
+        f"(see {page_file}): the output is left to widget JavaScript"
+    )
     with Image.open(io.BytesIO(base64.b64decode(pictures[0]))) as picture:
         pixels = np.asarray(picture.convert("L"))
     assert pixels.shape[0] > 100 and pixels.shape[1] > 100, pixels.shape
@@ -642,14 +709,20 @@ def test_static_html_shows_viewer_picture(browser_context, shots, tmp_path, monk
     from traitlets.config import PyFileConfigLoader
 
     server = PyFileConfigLoader("jupyter_server_config.py", str(CONFIG_DIR)).load_config()
-    assert (server.NbConvertBase.display_data_priority
-            == export.course_nbconvert_config().NbConvertBase.display_data_priority)
+    assert (
+        server.NbConvertBase.display_data_priority
+        == export.course_nbconvert_config().NbConvertBase.display_data_priority
+    )
 
     # And a browser shows it offline: every request but the file itself is refused.
     page = browser_context.new_page()
     try:
-        page.route("**/*", lambda route: route.continue_()
-                   if route.request.url.startswith("file:") else route.abort())
+        page.route(
+            "**/*",
+            lambda route: (
+                route.continue_() if route.request.url.startswith("file:") else route.abort()
+            ),
+        )
         page.goto(page_file.as_uri(), timeout=PAGE_LOAD)
         image = page.locator(".jp-CodeCell").last.locator("img")
         image.scroll_into_view_if_needed()

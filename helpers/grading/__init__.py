@@ -1,0 +1,63 @@
+"""Checks that the exercise tests call.
+
+Every ``check_*`` function compares a student's answer with what is expected and either
+returns a plain Python ``float`` score in [0, 1] or raises :class:`GradingError`, an
+``AssertionError`` whose message tells the student what is wrong in words they can act on
+("axis 1 was reduced; the projection is over Z (axis 0)", "this is a binary mask; label the
+connected objects").
+
+Why plain ``float``: nbgrader reads the last value shown by a test cell as partial credit.
+numpy 2 shows a numpy scalar as ``np.float64(1.0)``, which nbgrader cannot parse and then
+silently awards full marks. Test cells in this course never end with a bare value anyway
+(``stacks build`` refuses them), but callers can rely on the type.
+
+When imported inside IPython, this package makes a :class:`GradingError` display as its one
+message instead of a traceback through the checking code: the message is what the student
+needs, and the checking code is not theirs to read.
+
+The checks are grouped by topic, one private module each: images as arrays
+(``_arrays``), projections and filters (``_projections``) and segmentation
+(``_segmentation``, scored by ``_scores``). This module only declares what is public.
+"""
+
+from __future__ import annotations
+
+from ._arrays import (
+    check_brighten,
+    check_dimensions,
+    check_draw_h,
+    check_rgb_to_grey,
+    check_unit_float,
+)
+from ._failure import GradingError
+from ._ipython import install_handler
+from ._projections import check_filtered, check_projection, check_projection_function
+from ._scores import SegmentationScores, segmentation_scores
+from ._segmentation import (
+    check_count,
+    check_foreground,
+    check_labels,
+    check_objects,
+    check_volumes,
+)
+
+__all__ = [
+    "GradingError",
+    "SegmentationScores",
+    "check_brighten",
+    "check_count",
+    "check_dimensions",
+    "check_draw_h",
+    "check_filtered",
+    "check_foreground",
+    "check_labels",
+    "check_objects",
+    "check_projection",
+    "check_projection_function",
+    "check_rgb_to_grey",
+    "check_unit_float",
+    "check_volumes",
+    "segmentation_scores",
+]
+
+install_handler()

@@ -1,0 +1,404 @@
+"""Checks on segmentations: foreground, objects, count, all three at once, volumes.
+
+Each check validates the student's image, then runs one or more stages; a stage takes
+validated arrays and either passes or fails with the message for its measure.
+:func:`check_labels` validates once and runs the three stages that the separate checks run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._failure import as_array, fail, shape_text
+from ._scores import (
+    SegmentationScores,
+    compare_objects,
+    foreground_dice,
+    number_objects,
+    object_labels,
+)
+
+
+def _with_shape_of(
+    student: Any, truth: np.ndarray, name: str, *, single_plane_hint: bool = False
+) -> np.ndarray:
+    """The student's image as a numeric array of the ground truth's shape.
+
+    ``single_plane_hint`` is for label images: its advice speaks of labelling, which a
+    foreground mask has not been asked to do.
+    """
+    array = as_array(student, name)
+    if array.shape != truth.shape:
+        hint = ""
+        if single_plane_hint and array.ndim == truth.ndim - 1:
+            hint = " It looks like a single plane: label the whole 3D volume."
+        fail(
+            f"{name} should have the shape of the data {shape_text(truth.shape)}, "
+            f"got {shape_text(array.shape)}.{hint}"
+        )
+    return array
+
+
+def _as_labels(array: np.ndarray, name: str) -> np.ndarray:
+    """Validate a label image's values: integers (whole-number floats too), not negative."""
+    if array.dtype == bool:
+        fail(
+            f"{name} is a binary mask (True/False); label the connected objects "
+            "(skimage.measure.label) and split touching beads with a watershed."
+        )
+    if array.dtype.kind == "f":
+        if not np.all(np.isfinite(array)) or not np.array_equal(array, np.round(array)):
+            fail(
+                f"{name} holds non-integer values ({array.dtype}); a label image gives each "
+                "bead one whole number. Did you pass a filtered image or a distance map?"
+            )
+        array = array.astype(np.int64)
+    if array.min() < 0:
+        fail(f"{name} has negative values; background is 0 and each bead gets a positive label.")
+    return array
+
+
+def _label_image(student: Any, truth: np.ndarray, name: str) -> np.ndarray:
+    """Validate a label image: right shape, integers, not negative."""
+    return _as_labels(_with_shape_of(student, truth, name, single_plane_hint=True), name)
+
+
+def _foreground_stage(array: np.ndarray, truth: np.ndarray, min_dice: float, name: str) -> float:
+    """Return the foreground Dice if it reaches ``min_dice``, else say what is wrong."""
+    found, beads = array > 0, truth > 0
+    dice = foreground_dice(found, beads)
+    if dice >= min_dice:
+        return dice
+    if not found.any():
+        fail(f"{name} is empty (all zeros): no bead was found.")
+    if foreground_dice(~found, beads) >= min_dice:
+        fail(
+            f"the foreground of {name} is inverted: the beads should be nonzero and the "
+            "background 0 (try `~mask` or the opposite comparison with the threshold)."
+        )
+    mine, theirs = found.mean(), beads.mean()
+    direction = "lower" if mine < theirs else "higher"
+    fail(
+        f"the foreground of {name} overlaps the beads with Dice {dice:.2f} (at least "
+        f"{min_dice} is expected). It covers {mine:.0%} of the volume, the beads cover about "
+        f"{theirs:.0%}: try a {direction} threshold, or smooth the data before thresholding."
+    )
+
+
+def _objects_stage(
+    labels: np.ndarray, truth: np.ndarray, min_matched: float, iou_threshold: float, name: str
+) -> SegmentationScores:
+    """Return the scores if enough beads are matched, else say what is wrong."""
+    found = number_objects(labels)
+    if found.count == 0:
+        fail(f"{name} is empty (all zeros): no bead was labelled.")
+    beads = number_objects(truth)
+    if found.count == 1 and beads.count > 1:
+        fail(
+            f"{name} is a binary mask: every bead has the same value {found.labels[0]}. Label the "
+            "connected objects (skimage.measure.label) and split touching beads with a watershed."
+        )
+    # before the matching, whose table of overlaps grows with the number of objects
+    if found.count > 20 * max(beads.count, 1):
+        fail(
+            f"{name} has {found.count} objects for about {beads.count} beads: heavily "
+            "over-segmented. Remove small objects and use fewer watershed markers (larger "
+            "min_distance)."
+        )
+    scores = compare_objects(found, beads, iou_threshold)
+    if scores.matched_fraction >= min_matched:
+        return scores
+    matched_text = (
+        f"{scores.matched} of {scores.n_true} beads are found as their own object "
+        f"(IoU >= {iou_threshold}); at least {min_matched:.0%} are expected."
+    )
+    if scores.n_found < 0.8 * scores.n_true:
+        fail(
+            f"{matched_text} You have {scores.n_found} objects for {scores.n_true} beads: touching "
+            "beads are merged. Split them with a watershed on the distance transform, one marker "
+            "per bead."
+        )
+    if scores.n_found > 1.25 * scores.n_true:
+        fail(
+            f"{matched_text} You have {scores.n_found} objects for {scores.n_true} beads: beads are "
+            "split into pieces. Use fewer markers (larger min_distance in peak_local_max) and "
+            "remove small objects."
+        )
+    fail(
+        f"{matched_text} The number of objects is about right, so check where the boundaries "
+        "between beads fall."
+    )
+
+
+def _count_stage(n_found: int, n_true: int, tolerance: float, name: str) -> None:
+    """Pass if the number of objects is within tolerance, else say what is wrong."""
+    allowed = max(1, round(tolerance * n_true))
+    if abs(n_found - n_true) <= allowed:
+        return
+    if n_found <= 1 < n_true:
+        fail(
+            f"{name} has {n_found} object(s) but the data holds about {n_true} beads: this is a "
+            "binary mask; label the connected objects and split touching beads with a watershed."
+        )
+    if n_found < n_true:
+        fail(
+            f"{name} has {n_found} objects but the data holds about {n_true} beads: some "
+            "touching beads are still merged."
+        )
+    fail(
+        f"{name} has {n_found} objects but the data holds about {n_true} beads: some beads are "
+        "split or noise is labelled; remove small objects and use fewer watershed markers."
+    )
+
+
+def check_foreground(
+    student: Any, truth: np.ndarray, *, min_dice: float = 0.9, name: str = "bead_labels"
+) -> float:
+    """Check that the foreground (``labels > 0``) overlaps the true beads.
+
+    Parameters
+    ----------
+    student : array_like
+        The student's label image (a mask is accepted here; only its foreground counts).
+    truth : numpy.ndarray
+        Ground-truth labels.
+    min_dice : float
+        Smallest accepted Dice coefficient of the foregrounds.
+    name : str
+        How the message calls the student's image.
+
+    Returns
+    -------
+    float
+        The Dice coefficient (a plain float).
+
+    Raises
+    ------
+    GradingError
+        If Dice is below ``min_dice``, saying whether the foreground is too large, too
+        small, inverted or empty.
+
+    Examples
+    --------
+    >>> truth = np.zeros((3, 8, 8), int); truth[:, 2:6, 2:6] = 1
+    >>> check_foreground(truth, truth)
+    1.0
+    >>> check_foreground(truth == 0, truth, name="mask")
+    Traceback (most recent call last):
+    ...
+    helpers.grading.GradingError: the foreground of mask is inverted: the beads should be nonzero and the background 0 (try `~mask` or the opposite comparison with the threshold).
+    """
+    truth = np.asarray(truth)
+    return _foreground_stage(_with_shape_of(student, truth, name), truth, min_dice, name)
+
+
+def check_objects(
+    student: Any,
+    truth: np.ndarray,
+    *,
+    min_matched: float = 0.9,
+    iou_threshold: float = 0.5,
+    name: str = "bead_labels",
+) -> float:
+    """Check that each true bead is found as its own labelled object.
+
+    True and found objects are paired one to one (optimal matching on IoU); a bead counts
+    as found when its partner overlaps it with ``IoU >= iou_threshold``. Label values may
+    be any permutation.
+
+    Parameters
+    ----------
+    student : array_like
+        The student's integer label image.
+    truth : numpy.ndarray
+        Ground-truth labels.
+    min_matched : float
+        Smallest accepted fraction of true beads that are found.
+    iou_threshold : float
+        IoU needed for a pair to count.
+    name : str
+        How the message calls the student's image.
+
+    Returns
+    -------
+    float
+        The fraction of beads found (a plain float).
+
+    Raises
+    ------
+    GradingError
+        E.g. "this is a binary mask; label the connected objects", merged or split beads.
+
+    Examples
+    --------
+    >>> truth = np.zeros((2, 6, 9), int); truth[:, :, :4] = 1; truth[:, :, 5:] = 2
+    >>> check_objects(3 - truth, truth)
+    1.0
+    >>> check_objects((truth > 0).astype(np.uint8), truth)
+    Traceback (most recent call last):
+    ...
+    helpers.grading.GradingError: bead_labels is a binary mask: every bead has the same value 1. Label the connected objects (skimage.measure.label) and split touching beads with a watershed.
+    """
+    truth = np.asarray(truth)
+    labels = _label_image(student, truth, name)
+    scores = _objects_stage(labels, truth, min_matched, iou_threshold, name)
+    return float(scores.matched_fraction)
+
+
+def check_count(
+    student: Any, truth: np.ndarray, *, tolerance: float = 0.05, name: str = "bead_labels"
+) -> float:
+    """Check the number of labelled objects against the number of true beads.
+
+    Parameters
+    ----------
+    student : array_like
+        The student's integer label image.
+    truth : numpy.ndarray
+        Ground-truth labels.
+    tolerance : float
+        Accepted relative error of the count (at least one object either way).
+    name : str
+        How the message calls the student's image.
+
+    Returns
+    -------
+    float
+        1.0 when the count is within tolerance.
+
+    Raises
+    ------
+    GradingError
+        Saying whether there are too many or too few objects.
+
+    Examples
+    --------
+    >>> truth = np.zeros((2, 6, 9), int); truth[:, :, :4] = 1; truth[:, :, 5:] = 2
+    >>> check_count(truth, truth)
+    1.0
+    """
+    truth = np.asarray(truth)
+    labels = _label_image(student, truth, name)
+    _count_stage(len(object_labels(labels)), len(object_labels(truth)), tolerance, name)
+    return 1.0
+
+
+def check_labels(
+    student: Any,
+    truth: np.ndarray,
+    *,
+    min_dice: float = 0.9,
+    min_matched: float = 0.9,
+    iou_threshold: float = 0.5,
+    count_tolerance: float = 0.05,
+    name: str = "bead_labels",
+) -> float:
+    """Run :func:`check_foreground`, :func:`check_objects` and :func:`check_count` at once.
+
+    Parameters
+    ----------
+    student : array_like
+        The student's integer label image.
+    truth : numpy.ndarray
+        Ground-truth labels.
+    min_dice, min_matched, iou_threshold, count_tolerance : float
+        Passed on to the three checks.
+    name : str
+        How the messages call the student's image.
+
+    Returns
+    -------
+    float
+        The mean IoU of the true beads with their matched objects (a plain float).
+
+    Raises
+    ------
+    GradingError
+        From the first check that fails.
+
+    Examples
+    --------
+    >>> truth = np.zeros((2, 6, 9), int); truth[:, :, :4] = 1; truth[:, :, 5:] = 2
+    >>> check_labels(truth + 5 * (truth > 0), truth)
+    1.0
+    """
+    truth = np.asarray(truth)
+    # validated as check_foreground does, which accepts a mask, before the label checks
+    array = _with_shape_of(student, truth, name)
+    _foreground_stage(array, truth, min_dice, name)
+    scores = _objects_stage(_as_labels(array, name), truth, min_matched, iou_threshold, name)
+    _count_stage(scores.n_found, scores.n_true, count_tolerance, name)
+    return float(scores.mean_iou)
+
+
+def check_volumes(
+    volumes: Any, labels: Any, *, name: str = "bead_volumes", labels_name: str = "bead_labels"
+) -> float:
+    """Check one volume (in voxels) per labelled object, consistent with the label image.
+
+    The order does not matter; the volumes are compared with the voxel counts of the
+    nonzero labels of ``labels``.
+
+    Parameters
+    ----------
+    volumes : array_like
+        The student's volumes, one number per object.
+    labels : array_like
+        The student's label image the volumes were measured on.
+    name, labels_name : str
+        How the messages call the two.
+
+    Returns
+    -------
+    float
+        1.0 when the volumes match.
+
+    Raises
+    ------
+    GradingError
+        Wrong count of volumes, background included, physical units instead of voxels.
+
+    Examples
+    --------
+    >>> labels = np.zeros((2, 4, 4), int); labels[:, :2] = 1; labels[:, 3, 3] = 5
+    >>> check_volumes([16, 2], labels)
+    1.0
+    >>> check_volumes([16], labels)
+    Traceback (most recent call last):
+    ...
+    helpers.grading.GradingError: bead_volumes has 1 values but bead_labels has 2 objects; give one volume per object (e.g. [p.area for p in regionprops(bead_labels)]).
+    """
+    label_array = as_array(labels, labels_name)
+    if label_array.dtype.kind == "f" or label_array.dtype == bool:
+        label_array = label_array.astype(np.int64)
+    vols = as_array(volumes, name).astype(np.float64).ravel()
+    values, counts = np.unique(label_array, return_counts=True)
+    expected = np.sort(counts[values != 0].astype(np.float64))
+    background = counts[values == 0]
+    if (
+        len(vols) == len(expected) + 1
+        and background.size
+        and np.isclose(np.sort(vols), np.sort(np.append(expected, background))).all()
+    ):
+        fail(f"{name} includes the background (label 0) as a volume; measure only the beads.")
+    if len(vols) != len(expected):
+        fail(
+            f"{name} has {len(vols)} values but {labels_name} has {len(expected)} objects; give one "
+            f"volume per object (e.g. [p.area for p in regionprops({labels_name})])."
+        )
+    got = np.sort(vols)
+    if np.allclose(got, expected, rtol=1e-6):
+        return 1.0
+    ratio = got / np.maximum(expected, 1)
+    if np.allclose(ratio, ratio[0], rtol=1e-3) and not np.isclose(ratio[0], 1):
+        fail(
+            f"{name} is {ratio[0]:.4g} times the voxel counts: give the volumes in voxels "
+            "(region.area), not in physical units."
+        )
+    fail(
+        f"{name} does not match the voxel counts of the objects in {labels_name} (largest "
+        f"difference {np.abs(got - expected).max():g} voxels); measure them on {labels_name} itself, "
+        "e.g. with skimage.measure.regionprops."
+    )

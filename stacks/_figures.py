@@ -1,0 +1,288 @@
+"""The kinds of picture a feedback page can show, which exercises choose in their front matter.
+
+A kind is code (how to draw); which exercise draws what, from which variable and against
+which reference, is data in ``solutions/NN_name.md`` (see :mod:`stacks._exercise`). Each
+kind checks its options when the exercise is read, says which harvested variables it
+draws, and draws them as one PNG (base64) with a caption. Figures use matplotlib's
+object-oriented API with the Agg canvas: no pyplot state, no GUI.
+
+Kinds
+-----
+``image_comparison``
+    For each row: the student's 2D image, a reference file of a dataset, and their
+    difference, counting the pixels that differ by more than the row's ``tolerance``.
+``label_overlay``
+    The middle plane of a dataset with the true object outlines, the student's outlines,
+    and the student's labels in colour (a binary mask shows as one colour).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = ["KINDS", "FigureKind", "Picture", "draw"]
+
+#: (caption, base64-encoded PNG); an empty PNG means the caption explains why there is none.
+Picture = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class FigureKind:
+    """How to check, and draw, one kind of picture.
+
+    Examples
+    --------
+    >>> KINDS["label_overlay"].check({"variable": "bead_labels"})
+    ['needs `dataset:` (str)']
+    """
+
+    required: Mapping[str, type]
+    optional: Mapping[str, type]
+    variables: Callable[[Mapping[str, Any]], list[str]]
+    draw: Callable[[Mapping[str, np.ndarray], Mapping[str, Any]], Picture]
+    check_more: Callable[[Mapping[str, Any]], list[str]] = lambda options: []
+
+    def check(self, options: Mapping[str, Any]) -> list[str]:
+        """Problems with the options given in the front matter (empty when they are right)."""
+        problems = [
+            f"needs `{key}:` ({kind.__name__})"
+            for key, kind in self.required.items()
+            if key not in options
+        ]
+        for key, value in options.items():
+            kind = self.required.get(key) or self.optional.get(key)
+            if kind is None:
+                known = ", ".join([*self.required, *self.optional])
+                problems.append(f"unknown option `{key}`; the options are {known}")
+            elif not isinstance(value, kind):
+                problems.append(f"`{key}` must be a {kind.__name__}, not {value!r}")
+        return problems or self.check_more(options)
+
+
+def draw(kind: str, arrays: Mapping[str, np.ndarray], options: Mapping[str, Any]) -> Picture:
+    """Draw one picture; a picture that fails becomes a caption saying so, never an error.
+
+    Examples
+    --------
+    >>> caption, png = draw("label_overlay", {}, {"variable": "x", "dataset": "nope"})
+    >>> caption.startswith("(picture unavailable: ValueError"), png
+    (True, '')
+    """
+    try:
+        return KINDS[kind].draw(arrays, options)
+    except Exception as error:  # a picture is a bonus; grading must go on
+        return (f"(picture unavailable: {type(error).__name__}: {error})", "")
+
+
+# ---------------------------------------------------------------------------- drawing
+
+
+def _png(fig: Figure) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=72, bbox_inches="tight")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _new_figure(width: float, height: float) -> Figure:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height))
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _thumb(image: np.ndarray, size: int = 256) -> np.ndarray:
+    """Subsample a large image for display; the pictures are for the eye, not measurement."""
+    step = max(1, int(np.ceil(max(image.shape[:2]) / size)))
+    return image[::step, ::step]
+
+
+def _note(ax: Axes, text: str, color: str = "black") -> None:
+    ax.text(0.5, 0.5, text, ha="center", va="center", color=color, transform=ax.transAxes)
+
+
+def _bare(axes: Any) -> None:
+    for ax in np.ravel(axes):
+        ax.set_xticks([])
+        ax.set_yticks([])
+
+
+@lru_cache(maxsize=8)
+def _reference(reference: str) -> np.ndarray:
+    """A reference file named ``dataset/file``, e.g. ``zebrafish/MaxZ.tif``."""
+    import tifffile
+
+    from helpers import datasets
+
+    dataset, _, file = reference.partition("/")
+    return np.asarray(tifffile.imread(datasets.path(dataset) / file))
+
+
+@lru_cache(maxsize=4)
+def _middle_plane(dataset: str) -> tuple[np.ndarray, np.ndarray]:
+    from helpers import datasets
+
+    volume, truth = datasets.load(dataset), datasets.load_truth(dataset)
+    middle = volume.shape[0] // 2
+    return volume[middle], truth[middle]
+
+
+# ---------------------------------------------------------------------------- image_comparison
+
+
+def _check_rows(options: Mapping[str, Any]) -> list[str]:
+    from helpers import datasets
+
+    problems = []
+    for index, row in enumerate(options["rows"]):
+        if not isinstance(row, Mapping) or not isinstance(row.get("variable"), str):
+            problems.append(f"rows[{index}] needs `variable:`")
+            continue
+        reference = row.get("reference")
+        dataset, _, file = str(reference).partition("/")
+        if dataset not in datasets.NAMES or file not in datasets.describe(dataset)["files"]:
+            problems.append(
+                f"rows[{index}].reference must name a file of a dataset such as zebrafish/MaxZ.tif, not {reference!r}"
+            )
+        tolerance = row.get("tolerance", 0)
+        if isinstance(tolerance, bool) or not isinstance(tolerance, int | float) or tolerance < 0:
+            problems.append(
+                f"rows[{index}].tolerance must be a number of 0 or more, not {tolerance!r}"
+            )
+        if set(row) - {"variable", "reference", "tolerance"}:
+            problems.append(f"rows[{index}]: the options are variable, reference, tolerance")
+    return problems
+
+
+def _draw_comparison(arrays: Mapping[str, np.ndarray], options: Mapping[str, Any]) -> Picture:
+    rows = options["rows"]
+    fig = _new_figure(11, 3.6 * len(rows))
+    axes = fig.subplots(len(rows), 3, squeeze=False)
+    for row, (ax_s, ax_r, ax_d) in zip(rows, axes, strict=True):
+        name, tolerance = row["variable"], float(row.get("tolerance", 0))
+        reference = _reference(row["reference"])
+        student = arrays.get(name)
+        ax_r.imshow(_thumb(reference), cmap="gray")
+        ax_r.set_title(f"reference {row['reference'].partition('/')[2]}")
+        if student is None or student.ndim < 2:
+            _note(ax_s, f"no {name} array\nto show")
+            _note(ax_d, f"no {name} array\nto show")
+            continue
+        shown = student if student.ndim == 2 else student[student.shape[0] // 2]
+        ax_s.imshow(
+            _thumb(shown), cmap="gray", vmin=float(reference.min()), vmax=float(reference.max())
+        )
+        ax_s.set_title(f"your {name} {tuple(student.shape)}")
+        if student.shape != reference.shape:
+            _note(ax_d, f"shapes differ:\n{tuple(student.shape)} vs {tuple(reference.shape)}")
+            continue
+        diff = student.astype(np.float64) - reference.astype(np.float64)
+        wrong = int((np.abs(diff) > tolerance).sum())
+        limit = max(float(np.abs(diff).max()), 1.0)
+        image = ax_d.imshow(_thumb(diff), cmap="RdBu_r", vmin=-limit, vmax=limit)
+        fig.colorbar(image, ax=ax_d, fraction=0.046, pad=0.04)
+        ax_d.set_title(
+            "yours - reference: identical"
+            if wrong == 0
+            else f"yours - reference: {wrong} pixels differ"
+        )
+    _bare(axes)
+    return (str(options["caption"]), _png(fig))
+
+
+# ---------------------------------------------------------------------------- label_overlay
+
+
+def _draw_overlay(arrays: Mapping[str, np.ndarray], options: Mapping[str, Any]) -> Picture:
+    from skimage.segmentation import find_boundaries
+
+    name = options["variable"]
+    data, truth = _middle_plane(options["dataset"])
+    labels = arrays.get(name)
+    fig = _new_figure(11, 4)
+    axes = fig.subplots(1, 3)
+    grey = (data - data.min()) / max(float(np.ptp(data)), 1.0)
+
+    def outline(ax: Axes, plane_labels: np.ndarray, title: str, color: tuple[float, ...]) -> None:
+        rgb = np.repeat(grey[..., None], 3, axis=2)
+        rgb[find_boundaries(plane_labels, mode="inner")] = color
+        ax.imshow(rgb)
+        ax.set_title(title)
+
+    outline(axes[0], truth, "true objects", (0.1, 0.9, 0.2))
+    if labels is None or labels.shape != truth.shape:
+        note = (
+            f"no {name} to show"
+            if labels is None
+            else f"{name} plane has shape {tuple(labels.shape)},\nexpected {tuple(truth.shape)}"
+        )
+        for ax in axes[1:]:
+            ax.imshow(data, cmap="gray")
+            _note(ax, note, color="yellow")
+    else:
+        labels = labels.astype(np.int64)
+        outline(axes[1], labels, f"your {name} (outlines)", (1.0, 0.3, 0.1))
+        # shuffled colours, so that neighbouring labels do not get similar ones
+        shuffled = np.random.default_rng(0).permutation(int(labels.max()) + 1)
+        shuffled[0] = 0
+        axes[2].imshow(
+            np.ma.masked_equal(shuffled[labels], 0), cmap="nipy_spectral", interpolation="nearest"
+        )
+        count = len(np.unique(labels[labels > 0]))
+        axes[2].set_title(f"your labels: {count} object{'s' if count != 1 else ''} in this plane")
+        if count == 1:
+            axes[2].text(
+                0.5,
+                -0.08,
+                "every object has the same label: a binary mask",
+                ha="center",
+                va="top",
+                color="#b3261e",
+                transform=axes[2].transAxes,
+            )
+    _bare(axes)
+    return (str(options["caption"]), _png(fig))
+
+
+def _check_dataset(options: Mapping[str, Any]) -> list[str]:
+    from helpers import datasets
+
+    if options["dataset"] not in datasets.NAMES:
+        return [
+            f"unknown dataset {options['dataset']!r}; the datasets are {', '.join(datasets.NAMES)}"
+        ]
+    return []
+
+
+#: Every kind of picture, by the name exercises give in ``figure:``.
+KINDS: dict[str, FigureKind] = {
+    "image_comparison": FigureKind(
+        required={"rows": list, "caption": str},
+        optional={},
+        variables=lambda options: [row["variable"] for row in options["rows"]],
+        draw=_draw_comparison,
+        check_more=_check_rows,
+    ),
+    "label_overlay": FigureKind(
+        required={"variable": str, "dataset": str},
+        optional={"caption": str},
+        variables=lambda options: [options["variable"]],
+        draw=lambda arrays, options: _draw_overlay(
+            arrays,
+            {"caption": "The middle plane: the true outlines, yours, and your labels.", **options},
+        ),
+        check_more=_check_dataset,
+    ),
+}

@@ -1,0 +1,44 @@
+"""The grading policies of the course, each one nbgrader preprocessor class.
+
+Every policy that decides a score exists once, here, and is switched on in one place,
+:mod:`stacks._config`, which both ``stacks grade`` and the ``nbgrader_config.py`` that
+``stacks build`` writes for running plain ``nbgrader autograde`` use. Each class fixes a
+silent mis-grade of a default nbgrader set-up (see the team's findings):
+
+======================  ===============================================================
+class                   policy
+======================  ===============================================================
+RestoreTestCells        a deleted or edited test cell is put back from the gradebook,
+                        and the submission says which (never graded by hand forever)
+ExecuteWithLimits       each cell has a time limit; cells that never ran (after a kernel
+                        death or the notebook's time limit) get an error, so they score
+                        0, not nbgrader's full marks for a test cell without output
+IgnoreStderrInTests     output on stderr (a warning, a progress bar) never costs a test
+                        cell its points; an exception does
+ScrubHiddenTests        feedback shows no hidden test, neither in the cell nor quoted by
+                        a traceback
+======================  ===============================================================
+
+Examples
+--------
+In an nbgrader course folder (``stacks build`` writes this configuration)::
+
+    c.Autograde.sanitize_preprocessors = [..., "stacks.preprocessors.RestoreTestCells", ...]
+    c.Autograde.autograde_preprocessors = ["stacks.preprocessors.ExecuteWithLimits",
+                                           "stacks.preprocessors.IgnoreStderrInTests", ...]
+    c.GenerateFeedback.preprocessors = [..., "stacks.preprocessors.ScrubHiddenTests"]
+"""
+
+from stacks.preprocessors._execute import ExecuteWithLimits, mark_not_run
+from stacks.preprocessors._hidden import ScrubHiddenTests, hidden_lines
+from stacks.preprocessors._restore import RestoreTestCells
+from stacks.preprocessors._stderr import IgnoreStderrInTests
+
+__all__ = [
+    "ExecuteWithLimits",
+    "IgnoreStderrInTests",
+    "RestoreTestCells",
+    "ScrubHiddenTests",
+    "hidden_lines",
+    "mark_not_run",
+]

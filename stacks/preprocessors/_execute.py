@@ -1,0 +1,314 @@
+"""Policy: run a submission with time limits, and never let a cell that did not run pass.
+
+Differences from nbgrader's own Execute preprocessor that matter for grading:
+
+- each cell has a time limit; a cell that runs over is interrupted, says so in words, and
+  the rest of the notebook still runs (later answers still earn their points);
+- the whole notebook has a time limit too, a safety net for a kernel that ignores
+  interrupts;
+- a cell that never ran (kernel died, kernel stopped responding, notebook time limit) gets
+  an error output. Without one nbgrader would see a test cell with no output and award
+  full marks;
+- after the last cell, named variables can be copied out of the kernel (for the feedback
+  pictures) as plain numeric arrays, in ``.npz`` read without pickle;
+- the outcome (``ok``, ``timeout``, ``kernel-died``, ``error``) and its message go into
+  ``resources["stacks"]["execution"]`` for the grades file.
+
+Only nbclient's public API is used: :class:`nbclient.NotebookClient` with its
+``on_cell_executed`` hook, ``async_setup_kernel`` and ``async_execute_cell``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import tempfile
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from jupyter_core.utils import run_sync
+from nbformat import NotebookNode
+from nbformat.v4 import new_output
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Dict, Float, List, Unicode
+
+from stacks._kernels import NATIVE_KERNEL, GradingKernelManager, kernel_env
+
+TIMEOUT_ENAME = "TimeoutError"
+NOT_RUN_ENAME = "NotRun"
+#: Largest array (elements) copied out of a kernel.
+HARVEST_LIMIT = 50_000_000
+
+
+def _error_output(ename: str, evalue: str, traceback: list[str] | None = None) -> NotebookNode:
+    return new_output(
+        "error",
+        ename=ename,
+        evalue=evalue,
+        traceback=traceback or [f"\x1b[0;31m{ename}\x1b[0m: {evalue}"],
+    )
+
+
+def mark_not_run(nb: NotebookNode, after: int, reason: str) -> None:
+    """Give every code cell after index ``after`` an error output saying why it did not run.
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> cells = [nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("y = 2")]
+    >>> nb = nbformat.v4.new_notebook(cells=cells)
+    >>> mark_not_run(nb, 0, "the kernel died")
+    >>> [len(cell.outputs) for cell in nb.cells], nb.cells[1].outputs[0].ename
+    ([0, 1], 'NotRun')
+    """
+    for cell in nb.cells[after + 1 :]:
+        if cell.cell_type == "code":
+            cell.outputs = [*cell.get("outputs", []), _error_output(NOT_RUN_ENAME, reason)]
+
+
+def _harvest_code(harvest: Mapping[str, str | None], target: Path) -> str:
+    wanted = sorted(harvest.items())
+    # Runs in the student's namespace: touch nothing, keep only numeric arrays of sane size.
+    return f"""
+def __stacks_harvest():
+    import numpy
+    found = {{}}
+    for name, plane in {wanted!r}:
+        value = globals().get(name)
+        if value is None or callable(value):
+            continue
+        try:
+            array = numpy.asarray(value)
+        except Exception:
+            continue
+        if array.dtype.kind not in "biuf" or array.size > {HARVEST_LIMIT}:
+            continue
+        if plane == "middle" and array.ndim == 3:
+            array = array[array.shape[0] // 2]
+        found[name] = array.copy(order="C")
+    numpy.savez({str(target)!r}, **found)
+try:
+    __stacks_harvest()
+finally:
+    del __stacks_harvest
+"""
+
+
+class ExecuteWithLimits(NbGraderPreprocessor):
+    """Execute a notebook for grading: time limits, cells that did not run fail, a harvest.
+
+    Use it in place of nbgrader's ``Execute`` in ``Autograde.autograde_preprocessors``. The
+    notebook is executed in place; ``resources["metadata"]["path"]`` is the kernel's
+    working folder.
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 6 * 7")])
+    >>> run = ExecuteWithLimits(timeout=30, harvest={"x": None})
+    >>> nb, resources = run.preprocess(nb, {})
+    >>> resources["stacks"]["execution"]["status"], resources["stacks"]["arrays"]["x"]
+    ('ok', array(42))
+    """
+
+    timeout = Float(60, help="Seconds each cell may run before it is interrupted.").tag(config=True)
+    notebook_timeout = Float(
+        None,
+        allow_none=True,
+        help="Seconds for the whole notebook (default: timeout x (code cells + 1) + 60).",
+    ).tag(config=True)
+    startup_timeout = Float(120, help="Seconds a kernel may take to start.").tag(config=True)
+    kernel_name = Unicode(
+        NATIVE_KERNEL, help="Kernelspec to run ('stacks-fork' forks pre-loaded kernels)."
+    ).tag(config=True)
+    kernel_env = Dict(
+        value_trait=Unicode(), help="Environment variables for the kernel, over the grader's."
+    ).tag(config=True)
+    kernel_arguments = List(
+        Unicode(), help="Extra ipykernel arguments, e.g. ['--matplotlib=inline']."
+    ).tag(config=True)
+    harvest = Dict(
+        help="Variables to copy out of the kernel after the last cell: {name: None or 'middle'}."
+    )
+
+    def preprocess(
+        self, nb: NotebookNode, resources: dict[str, Any] | None = None
+    ) -> tuple[NotebookNode, dict[str, Any]]:
+        """Execute ``nb`` in place (blocking)."""
+        return run_sync(self.async_preprocess)(nb, resources)
+
+    async def async_preprocess(
+        self, nb: NotebookNode, resources: dict[str, Any] | None = None
+    ) -> tuple[NotebookNode, dict[str, Any]]:
+        """Execute ``nb`` in place; several can run at once on one event loop.
+
+        Examples
+        --------
+        >>> import asyncio, nbformat
+        >>> cells = [nbformat.v4.new_code_cell(f"print({i})") for i in range(2)]
+        >>> books = [nbformat.v4.new_notebook(cells=[cell]) for cell in cells]
+        >>> async def both():
+        ...     run = [ExecuteWithLimits().async_preprocess(nb, {}) for nb in books]
+        ...     return await asyncio.gather(*run)
+        >>> [nb.cells[0].outputs[0].text for nb, _ in asyncio.run(both())]
+        ['0\\n', '1\\n']
+        """
+        resources = resources if resources is not None else {}
+        started = time.perf_counter()
+        outcome: dict[str, Any] = {"status": "ok", "message": ""}
+        n_code = sum(cell.cell_type == "code" for cell in nb.cells)
+        total = self.notebook_timeout or self.timeout * (n_code + 1) + 60
+        progress = _Progress()
+        with tempfile.TemporaryDirectory(prefix="stacks-run-") as scratch:
+            log_path = Path(scratch) / "kernel.log"
+            target = Path(scratch) / "harvest.npz"
+            client = self._client(nb, resources, progress)
+            arrays: dict[str, np.ndarray] = {}
+            try:
+                with log_path.open("wb") as log:
+                    arrays = await asyncio.wait_for(self._run(client, target, log, progress), total)
+            except TimeoutError:
+                outcome = {
+                    "status": "timeout",
+                    "message": f"the notebook ran for more than {total:g} s and was stopped",
+                }
+            except Exception as error:  # DeadKernelError, CellTimeoutError, start-up failures
+                outcome = _failure(error, log_path)
+        if progress.last_done < len(nb.cells) - 1:
+            # the cell that was running when execution stopped may have partial output
+            reason = f"this cell did not run: {outcome['message'] or 'execution stopped'}"
+            mark_not_run(nb, progress.last_done, reason)
+        if progress.timed_out and outcome["status"] == "ok":
+            cells = ", ".join(_cell_name(nb.cells[i], i) for i in progress.timed_out)
+            outcome = {
+                "status": "timeout",
+                "message": f"{cells} ran for more than {self.timeout:g} s and was stopped; the other cells were graded",
+            }
+        outcome["seconds"] = time.perf_counter() - started
+        stacks = resources.setdefault("stacks", {})
+        stacks["execution"] = outcome
+        stacks["arrays"] = arrays
+        return nb, resources
+
+    def _client(self, nb: NotebookNode, resources: dict[str, Any], progress: _Progress) -> Any:
+        from nbclient import NotebookClient
+
+        message = f"this cell ran for more than {self.timeout:g} s and was stopped"
+        return NotebookClient(
+            nb,
+            timeout=int(max(1, round(self.timeout))),
+            kernel_name=self.kernel_name,
+            kernel_manager_class=GradingKernelManager,
+            allow_errors=True,
+            interrupt_on_timeout=True,
+            raise_on_iopub_timeout=True,
+            iopub_timeout=10,
+            startup_timeout=int(self.startup_timeout),
+            record_timing=False,
+            shutdown_kernel="immediate",
+            error_on_timeout={
+                "ename": TIMEOUT_ENAME,
+                "evalue": message,
+                "traceback": [f"\x1b[0;31m{TIMEOUT_ENAME}\x1b[0m: {message}"],
+            },
+            resources=resources,
+            extra_arguments=list(self.kernel_arguments),
+            on_cell_executed=progress.record,
+        )
+
+    async def _run(
+        self, client: Any, target: Path, log: Any, progress: _Progress
+    ) -> dict[str, np.ndarray]:
+        # the kernel's own stdout/stderr (start-up notices, crash reports) go to a log
+        async with client.async_setup_kernel(
+            env=kernel_env(dict(self.kernel_env)), stdout=log, stderr=log
+        ):
+            info = await client.async_wait_for_reply(await _maybe_await(client.kc.kernel_info()))
+            if info is not None and "language_info" in info["content"]:
+                client.nb.metadata["language_info"] = info["content"]["language_info"]
+            for index, cell in enumerate(client.nb.cells):
+                await client.async_execute_cell(
+                    cell, index, execution_count=client.code_cells_executed + 1
+                )
+                progress.last_done = index
+            if not self.harvest:
+                return {}
+            code = _harvest_code(dict(self.harvest), target)
+            msg_id = await _maybe_await(client.kc.execute(code, silent=True, store_history=False))
+            reply = await client.async_wait_for_reply(msg_id)
+            if reply and reply["content"].get("status") == "ok" and target.exists():
+                with np.load(target, allow_pickle=False) as data:
+                    return {key: data[key] for key in data.files}
+            return {}
+
+
+class _Progress:
+    """What the hook saw: cells that timed out, and the last cell that finished."""
+
+    def __init__(self) -> None:
+        self.timed_out: list[int] = []
+        self.last_done = -1
+
+    def record(self, cell: NotebookNode, cell_index: int, execute_reply: dict[str, Any]) -> None:
+        content = execute_reply.get("content", {}) if execute_reply else {}
+        if content.get("status") != "error":
+            return
+        if content.get("ename") == TIMEOUT_ENAME:
+            self.timed_out.append(cell_index)
+        # as nbgrader's Execute does: a timeout reply has no matching error output; add one
+        if not any(
+            o.get("output_type") == "error" and o.get("ename") == content.get("ename")
+            for o in cell.outputs
+        ):
+            cell.outputs.append(
+                _error_output(
+                    content.get("ename", "Error"),
+                    content.get("evalue", ""),
+                    content.get("traceback"),
+                )
+            )
+
+
+async def _maybe_await(value: Any) -> Any:
+    if asyncio.iscoroutine(value) or isinstance(value, asyncio.Future):
+        return await value
+    return value
+
+
+def _failure(error: Exception, log_path: Path) -> dict[str, Any]:
+    name = type(error).__name__
+    if name == "DeadKernelError":
+        message = "the kernel died (out of memory, or the code exited Python)"
+        tail = _last_words(log_path)
+        return {
+            "status": "kernel-died",
+            "message": message + (f"; its last words: {tail}" if tail else ""),
+        }
+    if name == "CellTimeoutError":
+        return {
+            "status": "timeout",
+            "message": "the kernel stopped responding after a cell ran over its time limit",
+        }
+    return {"status": "error", "message": f"{name}: {error}".strip()}
+
+
+def _cell_name(cell: NotebookNode, index: int) -> str:
+    grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+    return f"cell {index + 1} ({grade_id})" if grade_id else f"cell {index + 1}"
+
+
+# ipykernel's start-up banner is not news; a crash report is
+_CRASH = re.compile(r"Error|Fatal|Killed|Segmentation|Abort|core dumped|Traceback")
+
+
+def _last_words(path: Path, limit: int = 200) -> str:
+    """The last line of a kernel log that reports a crash, shortened."""
+    try:
+        lines = [line.strip() for line in path.read_text(errors="replace").splitlines()]
+    except OSError:
+        return ""
+    crashes = [line for line in lines if line and _CRASH.search(line)]
+    return crashes[-1][:limit] if crashes else ""
