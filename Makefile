@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: course test lint lab bench data clean-data help
+.PHONY: course test lint lab bench data clean-data help sandbox
 
 help:
 	@echo "make course   set up the environment, generate the data, build the exercises"
@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	@touch $(STAMP)
 
-course: $(STAMP)
+course: $(STAMP) sandbox
 	$(BIN)/stacks data
 	$(BIN)/stacks build
 	$(BIN)/stacks selfcheck
@@ -31,8 +31,12 @@ course: $(STAMP)
 	@echo "  .venv/bin/stacks check NOTEBOOK   check your answers to an exercise"
 	@echo "  make test                         run the test suite"
 
+# stacks grade runs every kernel in a bubblewrap sandbox (stacks/_sandbox.py)
+sandbox:
+	@command -v bwrap >/dev/null 2>&1 || scripts/apt_install.sh bubblewrap "the grading sandbox"
+
 # The browser test needs Chromium: installed with apt-get when missing and allowed.
-test: lint
+test: lint sandbox
 	@scripts/ensure_chromium.sh
 	$(BIN)/python -m pytest
 

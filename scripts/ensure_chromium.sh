@@ -17,24 +17,4 @@ for name in "${CHROMIUM:-}" chromium chromium-browser google-chrome google-chrom
     fi
 done
 
-if ! command -v apt-get >/dev/null 2>&1; then
-    echo "make test: no Chromium found and no apt-get to install it; install Chromium" \
-         "and set CHROMIUM=/path/to/chromium for the browser test." >&2
-    exit 0
-fi
-
-if [ "$(id -u)" -eq 0 ]; then
-    SUDO=""
-elif sudo -n true 2>/dev/null; then
-    SUDO="sudo -n"
-else
-    echo "make test: no Chromium found; run 'sudo apt-get install chromium' for the" \
-         "browser test." >&2
-    exit 0
-fi
-
-echo "make test: installing Debian's chromium for the browser test (apt-get)"
-$SUDO apt-get update -qq && \
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null || \
-    echo "make test: apt-get could not install chromium; the browser test will say so." >&2
-exit 0
+exec "$(dirname "$0")/apt_install.sh" chromium "the browser test"

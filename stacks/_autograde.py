@@ -31,7 +31,7 @@ from typing import Any
 
 from nbformat import NotebookNode
 
-from stacks import _build, _config, _feedback, _figures, _results
+from stacks import _build, _config, _feedback, _figures, _results, _sandbox
 from stacks._errors import GradeError
 from stacks._exercise import Exercise
 from stacks._io import write_atomic
@@ -41,7 +41,7 @@ from stacks.preprocessors import mark_not_run
 
 __all__ = ["CSV_COLUMNS", "Row", "find_submissions", "grade", "write_csv"]
 
-CSV_COLUMNS = ("student", "assignment", "score", "max_score", "status", "message")
+CSV_COLUMNS = ("student", "assignment", "score", "max_score", "status", "message", "sandbox")
 
 
 @dataclass
@@ -51,15 +51,18 @@ class Row:
     Examples
     --------
     >>> Row("alice", "01_projections", 9.0, 9.0)
-    Row(student='alice', assignment='01_projections', score=9.0, max_score=9.0, status='graded', message='')
+    Row(student='alice', assignment='01_projections', score=9.0, max_score=9.0, status='graded', message='', sandbox='bubblewrap')
     """
 
     student: str
     assignment: str
     score: float = 0.0
     max_score: float = 0.0
-    status: str = "graded"  # graded | timeout | kernel-died | missing | invalid-notebook | error
+    #: graded | timeout | limit | kernel-died | missing | invalid-notebook | error
+    status: str = "graded"
     message: str = ""
+    #: how the kernel ran: "bubblewrap" (stacks._sandbox), or "none" with --no-sandbox
+    sandbox: str = "bubblewrap"
 
 
 @dataclass
@@ -187,7 +190,7 @@ def write_csv(rows: list[Row], path: Path) -> None:
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     write_csv([Row("alice", "01_projections", 9, 9)], Path(folder) / "grades.csv")
     ...     print((Path(folder) / "grades.csv").read_text().splitlines()[1])
-    alice,01_projections,9,9,graded,
+    alice,01_projections,9,9,graded,,bubblewrap
     """
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
@@ -221,6 +224,7 @@ def grade(
     progress: bool = True,
     keep_plots: bool = False,
     fork: bool = True,
+    sandbox: bool = True,
     log: Callable[[str], None] = lambda s: None,
 ) -> list[Row]:
     """Autograde ``submissions/<student>/<assignment>.ipynb`` into ``out``.
@@ -248,6 +252,9 @@ def grade(
     fork : bool
         Start kernels by forking a pre-loaded process (kernelspec ``stacks-fork``); much
         faster, same isolation.
+    sandbox : bool
+        Run each kernel in the sandbox of :mod:`stacks._sandbox` (bubblewrap). False only
+        for trusted notebooks; every row records it.
     log : callable
         Receives notices (e.g. a zygote that could not start).
 
@@ -260,6 +267,9 @@ def grade(
     ------
     GradeError
         For a missing folder or an unknown assignment.
+    SandboxError
+        When ``sandbox`` is True and bubblewrap cannot start; the message says how to
+        install it.
 
     Examples
     --------
@@ -275,7 +285,11 @@ def grade(
             f"unknown assignment {assignment!r}; the exercises are: {', '.join(known) or 'none'}"
         )
     exercise = _build.read_exercise(assignment, paths)
+    if sandbox:
+        _sandbox.require()
     work = find_submissions(submissions, assignment)
+    for item in work:
+        item.row.sandbox = "bubblewrap" if sandbox else "none"
     _quiet_gradebook()
     out.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="stacks-grade-"))
@@ -285,7 +299,10 @@ def grade(
             scratch / "course",
             timeout=timeout,
             ExecuteWithLimits={
-                "kernel_name": FORK_KERNEL if fork else NATIVE_KERNEL,
+                # stacks-fork's provisioner also starts sandboxed kernels without the zygote
+                "kernel_name": FORK_KERNEL if fork or sandbox else NATIVE_KERNEL,
+                "fork": fork,
+                "sandbox": sandbox,
                 "kernel_env": {
                     **_config.nbgrader_settings(scratch)["ExecuteWithLimits"]["kernel_env"],
                     **({} if keep_plots else {"MPLBACKEND": "Agg"}),

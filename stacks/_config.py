@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from stacks._kernels import GRADING_ENV
+from stacks._kernels import FORK_KERNEL, GRADING_ENV
 
 __all__ = [
     "AUTOGRADE",
@@ -69,6 +69,11 @@ _WHY = {
     ),
     "ExecuteWithLimits.timeout": "seconds per cell",
     "ExecuteWithLimits.kernel_env": "warnings off in kernels; grading never counts them",
+    "ExecuteWithLimits.kernel_name": "kernels forked from a pre-loaded zygote (stacks/_provisioner.py)",
+    "ExecuteWithLimits.sandbox": (
+        "each kernel in a bubblewrap sandbox with limits (stacks/_sandbox.py); False only "
+        "for trusted notebooks"
+    ),
     "GenerateFeedback.preprocessors": "ScrubHiddenTests keeps hidden tests out of the feedback, tracebacks included",
 }
 
@@ -102,7 +107,12 @@ def nbgrader_settings(course: Path, *, timeout: float = 60) -> dict[str, dict[st
             "text_stub": "YOUR ANSWER HERE",
         },
         "Autograde": {"sanitize_preprocessors": SANITIZE, "autograde_preprocessors": AUTOGRADE},
-        "ExecuteWithLimits": {"timeout": timeout, "kernel_env": dict(GRADING_ENV)},
+        "ExecuteWithLimits": {
+            "timeout": timeout,
+            "kernel_env": dict(GRADING_ENV),
+            "kernel_name": FORK_KERNEL,
+            "sandbox": True,
+        },
         "GenerateFeedback": {"preprocessors": FEEDBACK},
     }
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import default
+from traitlets import Bool, Dict, default
 
 __all__ = ["FORK_KERNEL", "KERNELS", "NATIVE_KERNEL", "GradingKernelManager", "kernel_env"]
 
@@ -56,6 +56,17 @@ class GradingKernelManager(AsyncKernelManager):
     >>> manager.kernel_spec.metadata["kernel_provisioner"]["provisioner_name"]
     'stacks-fork-provisioner'
     """
+
+    sandbox = Dict(
+        help=(
+            "Run the kernel sandboxed (stacks._sandbox): {'kernels': run folder, 'data': "
+            "datasets folder, 'folder': this kernel's folder, 'limits': {...}, 'env': {...}}. "
+            "Empty: no sandbox."
+        )
+    ).tag(config=True)
+    fork = Bool(
+        True, help="Fork the kernel from a pre-loaded zygote (kernelspec stacks-fork only)."
+    ).tag(config=True)
 
     @default("kernel_spec_manager")
     def _kernel_spec_manager_with_ours(self) -> KernelSpecManager:

@@ -14,9 +14,11 @@ cannot start or has died, the kernel starts the ordinary way.
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -24,6 +26,7 @@ from typing import Any
 
 from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 
+from stacks._sandbox import Limits, Sandbox
 from stacks._zygote import Zygote
 
 __all__ = ["ForkProvisioner", "close_zygotes"]
@@ -33,10 +36,16 @@ _broken: set[frozenset[tuple[str, str]]] = set()
 _lock = threading.Lock()
 
 
-def _zygote_for(env: dict[str, str]) -> Zygote | None:
-    """The zygote for kernels with this environment, started on first use (None if it cannot)."""
+def _zygote_for(env: dict[str, str], wrapper: tuple[str, ...] = ()) -> Zygote | None:
+    """The zygote for kernels with this environment and outer sandbox, started on first use.
+
+    None if it cannot start: kernels then start the usual way.
+    """
     # jupyter_client adds per-kernel variables (JPY_*); the imports do not depend on them
-    key = frozenset((k, v) for k, v in env.items() if not k.startswith("JPY_"))
+    key = frozenset(
+        [(k, v) for k, v in env.items() if not k.startswith("JPY_")]
+        + [("\0wrapper", "\0".join(wrapper))]
+    )
     with _lock:
         zygote = _zygotes.get(key)
         if zygote is not None and zygote.proc.poll() is None:
@@ -44,7 +53,7 @@ def _zygote_for(env: dict[str, str]) -> Zygote | None:
         if key in _broken:
             return None
         try:
-            zygote = Zygote(dict(key))
+            zygote = Zygote({k: v for k, v in key if k != "\0wrapper"}, wrapper=wrapper)
         except Exception:  # a zygote is an optimisation; kernels still start without one
             _broken.add(key)
             return None
@@ -84,22 +93,79 @@ class ForkProvisioner(LocalProvisioner):
     """
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
-        """Fork the kernel from the zygote for its environment; start it normally if none."""
+        """Fork the kernel from the zygote for its environment; start it normally if none.
+
+        With a sandbox (the kernel manager's ``sandbox``), the zygote runs in the outer
+        sandbox and the kernel isolates itself; without the zygote, the kernel starts in
+        the outer sandbox through ``python -m stacks._isolate``.
+        """
+        sandbox = getattr(self.parent, "sandbox", None)
         env = dict(kwargs.get("env") or os.environ)
-        zygote = _zygote_for(env) if cmd[1:3] == ["-m", "ipykernel_launcher"] else None
+        wrapper: tuple[str, ...] = ()
+        isolate = None
+        if sandbox:
+            box = _sandbox_of(sandbox)
+            # nothing of the grader's environment but what jupyter_client adds per kernel
+            env = {**box.environment(sandbox.get("env")), **_jupyter_vars(env)}
+            kwargs["env"] = env
+            wrapper = tuple(box.command())
+            isolate = {
+                "folder": sandbox["folder"],
+                "limits": box.limits.as_dict(),
+                "cgroups": dict(box.cgroups),
+            }
+            kwargs["cwd"] = sandbox["folder"]
+        use_zygote = getattr(self.parent, "fork", True) and cmd[1:3] == ["-m", "ipykernel_launcher"]
+        zygote = _zygote_for(env, wrapper) if use_zygote else None
         if zygote is None:
+            if isolate is not None:
+                cmd = [*wrapper, *_isolate_command(isolate), *cmd]
             return await super().launch_kernel(cmd, **kwargs)
         log = kwargs.get("stderr")
         try:
             pid = zygote.spawn(
-                cmd, str(kwargs.get("cwd") or os.getcwd()), env, getattr(log, "name", None)
+                cmd,
+                str(kwargs.get("cwd") or os.getcwd()),
+                env,
+                getattr(log, "name", None),
+                isolate=isolate,
             )
         except Exception:  # the zygote died (e.g. killed for memory): start the usual way
+            if isolate is not None:
+                cmd = [*wrapper, *_isolate_command(isolate), *cmd]
             return await super().launch_kernel(cmd, **kwargs)
         self.process = _ForkedProcess(pid)  # type: ignore[assignment]  # duck-types Popen
         self.pid = self.pgid = pid  # the child called setsid()
         self.cwd = kwargs.get("cwd", Path.cwd())
         return self.connection_info
+
+
+def _sandbox_of(settings: dict[str, Any]) -> Sandbox:
+    return Sandbox(
+        Path(settings["kernels"]),
+        Path(settings["data"]),
+        Limits(**settings.get("limits", {})),
+        dict(settings.get("cgroups", {})),
+    )
+
+
+def _jupyter_vars(env: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in env.items() if k.startswith("JPY_")}
+
+
+def _isolate_command(isolate: dict[str, Any]) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "stacks._isolate",
+        "--folder",
+        str(isolate["folder"]),
+        "--limits",
+        json.dumps(isolate["limits"]),
+        "--cgroups",
+        json.dumps(isolate["cgroups"]),
+        "--",
+    ]
 
 
 def _zombie(pid: int) -> bool:

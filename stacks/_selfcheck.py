@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from stacks import _autograde, _build, _markup
+from stacks import _autograde, _build, _markup, _sandbox
 from stacks._paths import Paths, exercise_names
 
 __all__ = ["selfcheck"]
@@ -57,6 +57,9 @@ def selfcheck(
                     timeout=timeout,
                     paths=paths,
                     progress=False,
+                    # the instructor's own notebooks: sandboxed where possible, so that a
+                    # solution that only works unsandboxed is caught, but never required
+                    sandbox=_sandbox.available() is None,
                 )
             }
         solution, blank = rows["solution"], rows["blank"]

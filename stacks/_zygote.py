@@ -77,6 +77,12 @@ def _child(request: dict[str, Any], launch_dir: str) -> None:
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
+        if request.get("isolate"):
+            from stacks._isolate import isolate
+
+            # the inner sandbox, before any student code; this returns in the kernel, PID 1
+            options = request["isolate"]
+            isolate(options["folder"], options["limits"], options.get("cgroups"))
         import random
 
         random.seed()
@@ -142,12 +148,20 @@ class Zygote:
         environment jupyter_client asks for, but modules were imported under this one).
     preload : sequence of str
         Modules to import once.
+    wrapper : sequence of str
+        A command that the zygote runs in, e.g. the ``bwrap`` command line of
+        :meth:`stacks._sandbox.Sandbox.command`.
     """
 
-    def __init__(self, env: dict[str, str], preload: tuple[str, ...] = PRELOAD) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        preload: tuple[str, ...] = PRELOAD,
+        wrapper: tuple[str, ...] = (),
+    ) -> None:
         self._lock = threading.Lock()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "stacks._zygote", *preload],
+            [*wrapper, sys.executable, "-m", "stacks._zygote", *preload],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -179,9 +193,26 @@ class Zygote:
                 f"the kernel zygote has {status['threads']} threads after its imports"
             )
 
-    def spawn(self, argv: list[str], cwd: str, env: dict[str, str], log: str | None) -> int:
-        """Fork a kernel; return its pid."""
-        request = {"argv": argv, "cwd": cwd, "env": {**env, **SINGLE_THREAD}, "log": log}
+    def spawn(
+        self,
+        argv: list[str],
+        cwd: str,
+        env: dict[str, str],
+        log: str | None,
+        isolate: dict[str, Any] | None = None,
+    ) -> int:
+        """Fork a kernel; return its pid.
+
+        ``isolate`` (``{"folder": ..., "limits": ...}``) makes the kernel isolate itself
+        with :func:`stacks._isolate.isolate` before it starts.
+        """
+        request = {
+            "argv": argv,
+            "cwd": cwd,
+            "env": {**env, **SINGLE_THREAD},
+            "log": log,
+            "isolate": isolate,
+        }
         with self._lock:
             self._requests.write(json.dumps(request) + "\n")
             self._requests.flush()

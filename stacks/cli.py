@@ -103,6 +103,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         keep_plots=args.keep_plots,
         fork=not args.no_fork,
+        sandbox=not args.no_sandbox,
     )
     seconds = time.perf_counter() - started
     width = max(len(r.student) for r in rows)
@@ -186,6 +187,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-fork",
         action="store_true",
         help="start every kernel from scratch instead of forking a pre-loaded one (slower)",
+    )
+    p.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="run kernels without the bubblewrap sandbox (trusted notebooks only; "
+        "grades.csv records it)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_grade)

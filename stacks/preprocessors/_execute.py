@@ -33,8 +33,10 @@ from jupyter_core.utils import run_sync
 from nbformat import NotebookNode
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Dict, Float, List, Unicode
+from traitlets import Bool, Dict, Float, List, Unicode
+from traitlets.config import Config
 
+from stacks import _sandbox
 from stacks._kernels import NATIVE_KERNEL, GradingKernelManager, kernel_env
 
 TIMEOUT_ENAME = "TimeoutError"
@@ -133,6 +135,15 @@ class ExecuteWithLimits(NbGraderPreprocessor):
     harvest = Dict(
         help="Variables to copy out of the kernel after the last cell: {name: None or 'middle'}."
     )
+    sandbox = Bool(
+        False, help="Run the kernel in the sandbox of stacks._sandbox (needs bubblewrap)."
+    ).tag(config=True)
+    limits = Dict(
+        help="Resource limits of a sandboxed kernel, e.g. {'memory': '2GiB'} (stacks._sandbox.Limits)."
+    ).tag(config=True)
+    fork = Bool(
+        True, help="With kernel_name 'stacks-fork': fork kernels from a pre-loaded zygote."
+    ).tag(config=True)
 
     def preprocess(
         self, nb: NotebookNode, resources: dict[str, Any] | None = None
@@ -157,15 +168,20 @@ class ExecuteWithLimits(NbGraderPreprocessor):
         ['0\\n', '1\\n']
         """
         resources = resources if resources is not None else {}
+        if self.sandbox:
+            _sandbox.require()  # says how to install bubblewrap; never grade unsandboxed by accident
         started = time.perf_counter()
         outcome: dict[str, Any] = {"status": "ok", "message": ""}
         n_code = sum(cell.cell_type == "code" for cell in nb.cells)
         total = self.notebook_timeout or self.timeout * (n_code + 1) + 60
         progress = _Progress()
-        with tempfile.TemporaryDirectory(prefix="stacks-run-") as scratch:
+        # the kernel's folder: its log and harvest, and with a sandbox its connection file
+        # and sockets too, the one folder of the grader's that it can see
+        parent = _sandbox.kernels_folder() if self.sandbox else None
+        with tempfile.TemporaryDirectory(prefix="stacks-run-", dir=parent) as scratch:
             log_path = Path(scratch) / "kernel.log"
             target = Path(scratch) / "harvest.npz"
-            client = self._client(nb, resources, progress)
+            client = self._client(nb, resources, progress, Path(scratch))
             arrays: dict[str, np.ndarray] = {}
             try:
                 with log_path.open("wb") as log:
@@ -177,6 +193,10 @@ class ExecuteWithLimits(NbGraderPreprocessor):
                 }
             except Exception as error:  # DeadKernelError, CellTimeoutError, start-up failures
                 outcome = _failure(error, log_path)
+            if self.sandbox:
+                self._end_cgroups(Path(scratch).name, outcome)
+        if outcome["status"] == "ok":
+            outcome = _limit_hit(nb, _sandbox.Limits.from_mapping(dict(self.limits))) or outcome
         if progress.last_done < len(nb.cells) - 1:
             # the cell that was running when execution stopped may have partial output
             reason = f"this cell did not run: {outcome['message'] or 'execution stopped'}"
@@ -193,7 +213,47 @@ class ExecuteWithLimits(NbGraderPreprocessor):
         stacks["arrays"] = arrays
         return nb, resources
 
-    def _client(self, nb: NotebookNode, resources: dict[str, Any], progress: _Progress) -> Any:
+    def _end_cgroups(self, name: str, outcome: dict[str, Any]) -> None:
+        """Say so when the memory controller stopped the kernel; remove its groups."""
+        for controller, parent in _sandbox.cgroup_folders().items():
+            group = Path(parent) / name
+            if controller == "memory" and outcome["status"] == "kernel-died":
+                try:
+                    control = (group / "memory.oom_control").read_text()
+                except OSError:
+                    control = ""
+                if re.search(r"^oom_kill [1-9]", control, flags=re.MULTILINE):
+                    limit = _sandbox.Limits.from_mapping(dict(self.limits)).memory
+                    outcome["status"] = "limit"
+                    outcome["message"] = (
+                        f"the kernel used more than its memory limit ({_sandbox.describe_size(limit)}) "
+                        "and was stopped"
+                    )
+            _sandbox.remove_cgroup(group)
+
+    def _manager_config(self, folder: Path) -> Config:
+        manager: dict[str, Any] = {"fork": self.fork}
+        if self.sandbox:
+            from helpers import datasets
+
+            limits = _sandbox.Limits.from_mapping(dict(self.limits))
+            manager["sandbox"] = {
+                "kernels": str(_sandbox.kernels_folder()),
+                "data": str(datasets.data_root()),
+                "folder": str(folder),
+                "limits": limits.as_dict(),
+                "env": dict(self.kernel_env),
+                "cgroups": _sandbox.cgroup_folders(),
+            }
+            # no network in the sandbox: the kernel's sockets are files in its folder
+            manager["transport"] = "ipc"
+            manager["ip"] = str(folder / "kernel")
+            manager["connection_file"] = str(folder / "connection.json")
+        return Config({"GradingKernelManager": manager})
+
+    def _client(
+        self, nb: NotebookNode, resources: dict[str, Any], progress: _Progress, folder: Path
+    ) -> Any:
         from nbclient import NotebookClient
 
         message = f"this cell ran for more than {self.timeout:g} s and was stopped"
@@ -217,6 +277,7 @@ class ExecuteWithLimits(NbGraderPreprocessor):
             resources=resources,
             extra_arguments=list(self.kernel_arguments),
             on_cell_executed=progress.record,
+            config=self._manager_config(folder),
         )
 
     async def _run(
@@ -293,6 +354,34 @@ def _failure(error: Exception, log_path: Path) -> dict[str, Any]:
             "message": "the kernel stopped responding after a cell ran over its time limit",
         }
     return {"status": "error", "message": f"{name}: {error}".strip()}
+
+
+#: How a limit of the sandbox shows in a cell: (exception name, words in its message).
+_LIMIT_ERRORS = {
+    "memory": ("MemoryError", ""),
+    "file_size": ("OSError", "File too large"),
+    "processes": ("BlockingIOError", "Resource temporarily unavailable"),
+}
+
+
+def _limit_hit(nb: NotebookNode, limits: _sandbox.Limits) -> dict[str, Any] | None:
+    """A ``limit`` outcome naming the limit and the cell, if a cell ran into one."""
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if output.get("output_type") != "error":
+                continue
+            for limit, (ename, words) in _LIMIT_ERRORS.items():
+                if output.get("ename") == ename and words in output.get("evalue", ""):
+                    value = getattr(limits, limit)
+                    amount = value if limit == "processes" else _sandbox.describe_size(value)
+                    return {
+                        "status": "limit",
+                        "message": (
+                            f"{_cell_name(cell, index)} ran into the {limit.replace('_', ' ')} "
+                            f"limit ({amount}); the other cells were graded"
+                        ),
+                    }
+    return None
 
 
 def _cell_name(cell: NotebookNode, index: int) -> str:

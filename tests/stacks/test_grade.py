@@ -134,7 +134,9 @@ def test_grade_01_reports_broken_submissions(graded01):
         "max_score",
         "status",
         "message",
+        "sandbox",
     ]
+    assert {row["sandbox"] for row in rows.values()} == {"bubblewrap"}
 
 
 def test_grade_01_feedback_pages(graded01):
