@@ -255,10 +255,11 @@ def build(
 
 
 def course_copy(name: str, destination: Path, paths: Paths = Paths()) -> str:
-    """Make a private copy of the gradebook for grading ``name``; return its database URL.
+    """Make a private copy of the gradebook and source of ``name``; return the database URL.
 
     Each grading run works on its own copy so that runs never see each other's students
-    and a crashed run leaves the course folder untouched.
+    and a crashed run leaves the course folder untouched. The source notebook (with its
+    hidden tests) is what the judge runs the tests from.
 
     Examples
     --------
@@ -271,6 +272,9 @@ def course_copy(name: str, destination: Path, paths: Paths = Paths()) -> str:
     destination.mkdir(parents=True, exist_ok=True)
     with _lock(paths):
         shutil.copyfile(paths.course / "gradebook.db", destination / "gradebook.db")
+        source = destination / "source" / name
+        source.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(paths.course / "source" / name / f"{name}.ipynb", source / f"{name}.ipynb")
     return f"sqlite:///{destination / 'gradebook.db'}"
 
 

@@ -97,7 +97,14 @@ def check(
         timeout=timeout,
         RestoreTestCells={"originals": _pristine(notebook, paths)},
         # nothing is drawn: the report is text
-        ExecuteWithLimits={"kernel_env": {**GRADING_ENV, "MPLBACKEND": "Agg"}},
+        ExecuteWithLimits={
+            "kernel_env": {**GRADING_ENV, "MPLBACKEND": "Agg"},
+            # the tests run as in grading, outside the kernel; their cells come from the
+            # exercise as built (the notebook itself when it is that file)
+            "judge_source": _pristine(notebook, paths) or str(notebook),
+            # a student checks their own work on their own machine: no sandbox needed
+            "sandbox": False,
+        },
     )
     started = time.perf_counter()
     resources: dict[str, Any] = {"metadata": {"path": str(notebook.parent.resolve())}}

@@ -70,6 +70,10 @@ _WHY = {
     "ExecuteWithLimits.timeout": "seconds per cell",
     "ExecuteWithLimits.kernel_env": "warnings off in kernels; grading never counts them",
     "ExecuteWithLimits.kernel_name": "kernels forked from a pre-loaded zygote (stacks/_provisioner.py)",
+    "ExecuteWithLimits.judge": (
+        "test cells run in the grader on values copied out of the kernel (stacks/_judge.py): "
+        "nothing a kernel prints or patches changes a score"
+    ),
     "ExecuteWithLimits.sandbox": (
         "each kernel in a bubblewrap sandbox with limits (stacks/_sandbox.py); False only "
         "for trusted notebooks"
@@ -112,6 +116,7 @@ def nbgrader_settings(course: Path, *, timeout: float = 60) -> dict[str, dict[st
             "kernel_env": dict(GRADING_ENV),
             "kernel_name": FORK_KERNEL,
             "sandbox": True,
+            "judge": True,
         },
         "GenerateFeedback": {"preprocessors": FEEDBACK},
     }

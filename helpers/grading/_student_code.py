@@ -49,8 +49,9 @@ def call_student_function(func: Callable[..., Any], name: str, *args: Any, **kwa
             for frame in traceback.extract_tb(error.__traceback__)
             if not frame.filename.startswith(_NOT_STUDENT_CODE)
         ]
-        where = ""
-        if frames:
+        # a function run in another process (the grader's judge) brings its own location
+        where = str(getattr(error, "student_where", ""))
+        if frames and not where:
             last = frames[-1]
             where = f" in line {last.lineno}" + (f" ({last.line.strip()})" if last.line else "")
         shapes = ", ".join(

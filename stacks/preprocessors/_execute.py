@@ -36,7 +36,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Dict, Float, List, Unicode
 from traitlets.config import Config
 
-from stacks import _sandbox
+from stacks import _judge, _sandbox
 from stacks._kernels import NATIVE_KERNEL, GradingKernelManager, kernel_env
 
 TIMEOUT_ENAME = "TimeoutError"
@@ -144,6 +144,21 @@ class ExecuteWithLimits(NbGraderPreprocessor):
     fork = Bool(
         True, help="With kernel_name 'stacks-fork': fork kernels from a pre-loaded zygote."
     ).tag(config=True)
+    judge = Bool(
+        False,
+        help=(
+            "Decide the test cells outside the kernel (stacks._judge): the kernel runs every "
+            "other cell, then the exercise's own test cells run in the grader on values "
+            "copied out of it."
+        ),
+    ).tag(config=True)
+    judge_source = Unicode(
+        "",
+        help=(
+            "The exercise notebook whose test and set-up cells the judge runs (default: "
+            "source/<assignment>/<notebook>.ipynb of the nbgrader course)."
+        ),
+    ).tag(config=True)
 
     def preprocess(
         self, nb: NotebookNode, resources: dict[str, Any] | None = None
@@ -195,6 +210,8 @@ class ExecuteWithLimits(NbGraderPreprocessor):
                 outcome = _failure(error, log_path)
             if self.sandbox:
                 self._end_cgroups(Path(scratch).name, outcome)
+        if self.judge:
+            _give_verdicts(nb, resources.get("stacks", {}).pop("verdicts", {}), outcome)
         if outcome["status"] == "ok":
             outcome = _limit_hit(nb, _sandbox.Limits.from_mapping(dict(self.limits))) or outcome
         if progress.last_done < len(nb.cells) - 1:
@@ -290,11 +307,27 @@ class ExecuteWithLimits(NbGraderPreprocessor):
             info = await client.async_wait_for_reply(await _maybe_await(client.kc.kernel_info()))
             if info is not None and "language_info" in info["content"]:
                 client.nb.metadata["language_info"] = info["content"]["language_info"]
+            judge = None
+            if self.judge:
+                cells, answers = self._judge_plan(client.resources)
+                judge = _judge.Session(cells, answers, client, target.parent, self.timeout)
+                client.resources.setdefault("stacks", {})["verdicts"] = judge.verdicts
             for index, cell in enumerate(client.nb.cells):
-                await client.async_execute_cell(
-                    cell, index, execution_count=client.code_cells_executed + 1
-                )
+                if judge is not None and _is_test(cell):
+                    # the test runs in the grader, on the kernel's values as they are now
+                    await judge.until(cell.metadata["nbgrader"].get("grade_id"))
+                else:
+                    try:
+                        await client.async_execute_cell(
+                            cell, index, execution_count=client.code_cells_executed + 1
+                        )
+                    except BaseException:
+                        if judge is not None:
+                            judge.stopped("the kernel stopped before this test")
+                        raise
                 progress.last_done = index
+            if judge is not None:
+                await judge.until(None)  # tests the notebook did not have
             if not self.harvest:
                 return {}
             code = _harvest_code(dict(self.harvest), target)
@@ -304,6 +337,19 @@ class ExecuteWithLimits(NbGraderPreprocessor):
                 with np.load(target, allow_pickle=False) as data:
                     return {key: data[key] for key in data.files}
             return {}
+
+    def _judge_plan(
+        self, resources: dict[str, Any]
+    ) -> tuple[list[_judge.JudgeCell], frozenset[str]]:
+        """The judge's cells, from the exercise source (never from the submission)."""
+        import nbformat
+
+        path = self.judge_source
+        if not path:
+            info = resources.get("nbgrader", {})
+            root = self.config.CourseDirectory.get("root", ".")
+            path = str(Path(root) / "source" / info["assignment"] / f"{info['notebook']}.ipynb")
+        return _judge.plan(nbformat.read(path, as_version=4))
 
 
 class _Progress:
@@ -354,6 +400,26 @@ def _failure(error: Exception, log_path: Path) -> dict[str, Any]:
             "message": "the kernel stopped responding after a cell ran over its time limit",
         }
     return {"status": "error", "message": f"{name}: {error}".strip()}
+
+
+def _is_test(cell: NotebookNode) -> bool:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return bool(cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"))
+
+
+def _give_verdicts(
+    nb: NotebookNode, verdicts: dict[str, list[NotebookNode]], outcome: dict[str, Any]
+) -> None:
+    """Test cells get the judge's outputs; one the judge did not reach fails, never passes."""
+    for cell in nb.cells:
+        if not _is_test(cell):
+            continue
+        grade_id = cell.metadata["nbgrader"].get("grade_id")
+        if grade_id in verdicts:
+            cell.outputs = verdicts[grade_id]
+        else:
+            reason = outcome.get("message") or "the notebook stopped before this test"
+            cell.outputs = [_error_output(NOT_RUN_ENAME, f"this test did not run: {reason}")]
 
 
 #: How a limit of the sandbox shows in a cell: (exception name, words in its message).
