@@ -5,7 +5,8 @@ Every submission's kernel runs in two nested sandboxes.
 1. **The outer one** is Debian's ``bubblewrap`` (``bwrap``), started once per grading run
    around the zygote that kernels fork from (or around each kernel without the zygote). It
    has no network, a read-only view of the system, Python, the virtualenv, the ``helpers``
-   and ``stacks`` packages and the datasets, and nothing else of the grader's machine:
+   and ``stacks`` packages and the datasets without their answers (ground truth and
+   reference outputs are empty files there), and nothing else of the grader's machine:
    not ``solutions/``, not the gradebooks, not the output folder, not HOME, not the
    grader's environment. The one writable folder is the run's kernel folder, where each
    kernel has a subfolder for its connection file, sockets and results.
@@ -220,12 +221,25 @@ class Sandbox:
         for name in _ETC:
             if Path(name).exists():
                 args += ["--ro-bind", name, name]
+        args += self._held_back()
         # each kernel makes its own control group below these, then hides them (_isolate)
         for folder in self.cgroups.values():
             args += ["--bind", folder, folder]
         args += ["--bind", str(self.kernels), str(self.kernels), "--chdir", str(self.kernels)]
         # nothing but the kernel folder is writable: no shared /tmp between kernels
         return [*args, "--remount-ro", "/"]
+
+    def _held_back(self) -> list[str]:
+        """Empty files over the answers in the data: ground truth and reference outputs."""
+        from helpers import datasets
+
+        masks = []
+        for name in datasets.NAMES:
+            for relative in datasets.held_back(name):
+                answer = self.data / name / relative
+                if answer.is_file():
+                    masks += ["--ro-bind", str(_empty_file()), str(answer)]
+        return masks
 
     def environment(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         """The whole environment of a sandboxed kernel: nothing of the grader's but these.
@@ -247,6 +261,8 @@ class Sandbox:
             "LANG": "C.UTF-8",
             "PYTHONNOUSERSITE": "1",
             "STACKS_DATA": str(self.data),
+            # helpers.datasets: read-only data with the answers held back; no rebuilding
+            "STACKS_DATA_SEALED": "1",
             **GRADING_ENV,
             **(extra or {}),
         }
@@ -291,6 +307,22 @@ def kernels_folder() -> Path:
         _kernels_folder = Path(tempfile.mkdtemp(prefix="stacks-kernels-"))
         atexit.register(shutil.rmtree, _kernels_folder, ignore_errors=True)
     return _kernels_folder
+
+
+@lru_cache(maxsize=1)
+def _empty_file() -> Path:
+    """An empty, read-only file of this process, shown in place of each held-back answer.
+
+    Not /dev/null: device files cannot be opened on the data's ``nodev`` mount.
+    """
+    import atexit
+    import tempfile
+
+    handle, name = tempfile.mkstemp(prefix="stacks-held-back-")
+    os.close(handle)
+    os.chmod(name, 0o444)
+    atexit.register(lambda: Path(name).unlink(missing_ok=True))
+    return Path(name)
 
 
 _cgroups: dict[str, str] | None = None

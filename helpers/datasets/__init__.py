@@ -20,7 +20,16 @@ Each dataset is described by one :class:`DatasetSpec` in :data:`SPECS`. The data
 ``<repo>/data``, or the folder named by the ``STACKS_DATA`` environment variable.
 """
 
-from helpers.datasets._access import describe, generate, load, load_truth, path, spacing
+from helpers.datasets._access import (
+    describe,
+    generate,
+    held_back,
+    load,
+    load_truth,
+    path,
+    sealed,
+    spacing,
+)
 from helpers.datasets._catalog import NAMES, SPECS
 from helpers.datasets._simulate import GENERATOR_VERSION
 from helpers.datasets._spec import DatasetSpec
@@ -34,8 +43,10 @@ __all__ = [
     "data_root",
     "describe",
     "generate",
+    "held_back",
     "load",
     "load_truth",
     "path",
+    "sealed",
     "spacing",
 ]

@@ -3,6 +3,7 @@ repaired when needed, its arrays and its description."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,12 @@ def path(name: str) -> Path:
     spec = _spec(name)
     root = data_root()
     folder = root / name
+    if sealed():
+        # a grading sandbox shows the data read-only with the answers held back: nothing
+        # here can be checked against the manifest, rebuilt or repaired
+        if not folder.is_dir():
+            raise FileNotFoundError(f"the dataset {name!r} is not available here")
+        return folder
     problem, seed = verify(folder, spec)
     if problem is None:
         return folder
@@ -138,6 +145,38 @@ def load(name: str) -> np.ndarray:
     return tifffile.imread(folder / SPECS[name].main)
 
 
+#: Set by the grading sandbox (stacks._sandbox): the data are read-only, without answers.
+SEALED_ENV = "STACKS_DATA_SEALED"
+
+
+def sealed() -> bool:
+    """True inside a grading sandbox, where ground truth and reference files are held back.
+
+    Examples
+    --------
+    >>> from helpers import datasets
+    >>> datasets.sealed()
+    False
+    """
+    return os.environ.get(SEALED_ENV) == "1"
+
+
+def held_back(name: str) -> tuple[str, ...]:
+    """The files of a dataset that are answers (ground truth, references), by relative path.
+
+    A grading sandbox hides them from the student's kernel: the grader compares with them
+    itself.
+
+    Examples
+    --------
+    >>> from helpers import datasets
+    >>> datasets.held_back("zebrafish")
+    ('labels.tif', 'MaxZ.tif', 'medianZ.tif')
+    """
+    spec = _spec(name)
+    return tuple(dict.fromkeys((spec.truth, *spec.references)))
+
+
 def load_truth(name: str) -> np.ndarray:
     """Load a dataset's ground truth (generating the dataset on first use).
 
@@ -162,6 +201,11 @@ def load_truth(name: str) -> np.ndarray:
     >>> int(labels.max()) > 100
     True
     """
+    if sealed():
+        raise PermissionError(
+            f"the ground truth of {name!r} is not available while a notebook is graded: "
+            "the grader compares your answer with it itself"
+        )
     folder = path(name)
     spec = SPECS[name]
     truth = tifffile.imread(folder / spec.truth)

@@ -58,7 +58,9 @@ CORPUS_01 = {
             "max_function": "def max_projection(stack):\n    return np.asarray(stack).mean(axis=0)",
             "max_z": 'max_z = tifffile.imread(folder / "MaxZ.tif")',
         },
-        9 - 2,
+        # the reference is held back from the kernel: reading it gives nothing, and the
+        # filters built on max_z fail with it
+        9 - 2 - 1 - 1,
         "graded",
     ),
     "endless": (

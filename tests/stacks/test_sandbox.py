@@ -256,3 +256,47 @@ def test_an_allocation_over_the_memory_limit_names_the_limit_and_the_cell():
         "cell 2 ran into the memory limit (1 GiB)"
     )
     assert nb.cells[2].outputs == []  # the next cell ran normally
+
+
+def test_the_answers_on_disk_are_held_back_from_the_kernel():
+    from helpers import datasets
+
+    folder = datasets.path("zebrafish")
+    code = """
+from pathlib import Path
+from helpers import datasets
+folder = datasets.path("zebrafish")
+print("stack", (folder / "stack.tif").stat().st_size > 0)
+for name in ("MaxZ.tif", "medianZ.tif", "labels.tif"):
+    print(name, len((folder / name).read_bytes()))
+try:
+    datasets.load_truth("beadpack")
+except PermissionError as error:
+    print("truth", error)
+"""
+    text, _ = run(code, "fork")
+    assert text.splitlines() == [
+        "stack True",
+        "MaxZ.tif 0",
+        "medianZ.tif 0",
+        "labels.tif 0",
+        "truth the ground truth of 'beadpack' is not available while a notebook is graded: "
+        "the grader compares your answer with it itself",
+    ]
+    assert (folder / "MaxZ.tif").stat().st_size > 0  # the grader still has them
+
+
+def test_answers_copied_from_the_disk_earn_nothing(tmp_path):
+    from corpus import grade_corpus
+
+    name = "02_segmentation"
+    students = {
+        "truth": student(name, {"labels": 'bead_labels = datasets.load_truth("beadpack")'}),
+        "file": student(
+            name,
+            {"labels": 'bead_labels = tifffile.imread(datasets.path("beadpack") / "labels.tif")'},
+        ),
+    }
+    rows, _ = grade_corpus(tmp_path, name, students)
+    # only the mask, computed honestly, keeps its points (2 of 9)
+    assert {who: float(row["score"]) for who, row in rows.items()} == {"truth": 2, "file": 2}
