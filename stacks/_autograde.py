@@ -74,28 +74,45 @@ class _Submission:
     questions: list[_results.Question] = field(default_factory=list)
 
 
+#: Entries of a submissions folder that are not students: made by tools, not people.
+NOT_STUDENTS = frozenset({".ipynb_checkpoints", ".DS_Store", "__MACOSX", ".git", "Thumbs.db"})
+#: Largest notebook file read, in bytes: a bigger one is refused with a row that says why.
+MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
+
+
 def find_submissions(folder: Path, assignment: str) -> list[_Submission]:
-    """One entry per student folder in ``folder``.
+    """One entry per student folder in ``folder``, whatever it holds.
 
     ``<student>/<assignment>.ipynb`` is the layout; nbgrader's own
     ``<student>/<assignment>/<assignment>.ipynb`` (its ``submitted/`` folder) works too.
-    A notebook lying directly in ``folder`` gets a row saying where it should be.
+    A notebook lying directly in ``folder`` gets a row saying where it should be. Every
+    student folder gets exactly one row, whatever its name (a leading ``_`` or ``.``,
+    spaces, any script); only the folders that tools make (:data:`NOT_STUDENTS`) are not
+    students. A symbolic link is never followed: it could point at another student's work
+    or at a file of the grader's.
 
     Examples
     --------
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     (Path(folder) / "alice").mkdir()
-    ...     [s.row.status for s in find_submissions(Path(folder), "01_projections")]
-    ['missing']
+    ...     (Path(folder) / "_bob").mkdir()
+    ...     [(s.row.student, s.row.status) for s in find_submissions(Path(folder), "01_projections")]
+    [('_bob', 'missing'), ('alice', 'missing')]
     """
     if not folder.is_dir():
         raise GradeError(f"no submissions folder {folder}")
     found = []
     for entry in sorted(folder.iterdir()):
-        if entry.name.startswith((".", "_")):
+        if entry.name in NOT_STUDENTS:
             continue
-        if entry.is_file() and entry.suffix == ".ipynb":
+        if entry.is_symlink():
+            row = Row(entry.name, assignment, status="invalid-notebook")
+            row.message = (
+                f"{entry.name} is a symbolic link; submissions are read from real folders only"
+            )
+            found.append(_Submission(row, None))
+        elif entry.is_file() and entry.suffix == ".ipynb":
             row = Row(
                 entry.stem,
                 assignment,
@@ -104,19 +121,7 @@ def find_submissions(folder: Path, assignment: str) -> list[_Submission]:
             )
             found.append(_Submission(row, None))
         elif entry.is_dir():
-            path = entry / f"{assignment}.ipynb"
-            if not path.is_file() and (entry / assignment / f"{assignment}.ipynb").is_file():
-                path = entry / assignment / f"{assignment}.ipynb"
-            row = Row(entry.name, assignment)
-            if not path.is_file():
-                others = sorted(p.name for p in entry.iterdir() if not p.name.startswith("."))
-                row.status = "missing"
-                row.message = f"no {assignment}.ipynb in {entry.name}/" + (
-                    f" (found: {', '.join(others[:5])})" if others else " (folder is empty)"
-                )
-                found.append(_Submission(row, None))
-            else:
-                found.append(_Submission(row, path))
+            found.append(_student_folder(entry, assignment))
     if not found:
         raise GradeError(
             f"no student folders in {folder}; expected {folder}/<student>/{assignment}.ipynb"
@@ -124,25 +129,74 @@ def find_submissions(folder: Path, assignment: str) -> list[_Submission]:
     return found
 
 
+def _student_folder(entry: Path, assignment: str) -> _Submission:
+    row = Row(entry.name, assignment)
+    name = f"{assignment}.ipynb"
+    path = entry / name
+    nested = entry / assignment / name
+    if not os.path.lexists(path) and os.path.lexists(nested):
+        path = nested
+    problem = None
+    if path.is_symlink():
+        problem = f"{name} is a symbolic link, not a notebook file; submit the file itself"
+    elif path.is_dir():
+        problem = f"{name} is a folder, not a notebook file"
+    elif path.is_file() and path.stat().st_size > MAX_NOTEBOOK_BYTES:
+        size = path.stat().st_size / 1024 / 1024
+        problem = (
+            f"{name} is {size:.0f} MB, more than the {MAX_NOTEBOOK_BYTES // 1024 // 1024} MB "
+            "read; clear the outputs (Edit > Clear Outputs of All Cells) and submit again"
+        )
+    if problem is not None:
+        row.status, row.message = "invalid-notebook", problem
+        return _Submission(row, None)
+    if not path.is_file():
+        others = sorted(p.name for p in entry.iterdir() if p.name not in NOT_STUDENTS)
+        row.status = "missing"
+        row.message = f"no {name} in {entry.name}/" + (
+            f" (found: {', '.join(others[:5])})" if others else " (folder is empty)"
+        )
+        return _Submission(row, None)
+    return _Submission(row, path)
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
 def _read(item: _Submission) -> None:
-    """Read and validate a submission; mark it invalid with a reason if it is not a notebook."""
+    """Read and validate a submission; mark it invalid with a reason if it is not a notebook.
+
+    The reason never quotes the file: a file that is not a notebook may be anything.
+    """
     import nbformat
 
     assert item.path is not None
+    name = item.path.name
     try:
-        nb = nbformat.read(item.path, as_version=4)
+        data = item.path.read_bytes()
+        if data.startswith(_BOM):  # editors on Windows add one; JSON allows none
+            data = data[len(_BOM) :]
+            item.resources.setdefault("stacks", {}).setdefault("notes", []).append(
+                "the file started with a byte-order mark, which was ignored"
+            )
+        nb = nbformat.reads(data.decode("utf-8"), as_version=4)
         nbformat.validate(nb)
-    except (ValueError, UnicodeDecodeError) as error:
+    except UnicodeDecodeError:
+        item.row.status = "invalid-notebook"
+        item.row.message = f"{name} is not a Jupyter notebook (not UTF-8 text)"
+        return
+    except ValueError as error:
         # json.JSONDecodeError and nbformat's NotJSONError are ValueErrors
-        if "JSON" in type(error).__name__ or isinstance(error, UnicodeDecodeError):
-            message = f"{item.path.name} is not a Jupyter notebook (not JSON: {error})"
-        else:
-            message = f"{item.path.name} is not a valid notebook: {_first_line(error)}"
-        item.row.status, item.row.message = "invalid-notebook", message[:300]
+        item.row.status = "invalid-notebook"
+        item.row.message = (
+            f"{name} is not a Jupyter notebook (not JSON); was the right file submitted?"
+            if "JSON" in type(error).__name__
+            else f"{name} is not a valid notebook: {_first_line(error)}"[:300]
+        )
         return
     except Exception as error:  # nbformat raises several validation error types
         item.row.status = "invalid-notebook"
-        item.row.message = f"{item.path.name} is not a valid notebook: {_first_line(error)}"[:300]
+        item.row.message = f"{name} is not a valid notebook: {_first_line(error)}"[:300]
         return
     item.notebook = nb
 
@@ -351,12 +405,13 @@ def _sanitize(item: _Submission, db_url: str, configuration: Any) -> None:
     assert item.notebook is not None
     assignment, student = item.row.assignment, item.row.student
     item.resources = {
+        **item.resources,  # notes made while reading
         "nbgrader": {
             "notebook": assignment,
             "assignment": assignment,
             "student": student,
             "db_url": db_url,
-        }
+        },
     }
     from nbgrader.api import Gradebook
 

@@ -29,7 +29,8 @@ def _read(notebook: Path) -> Any:
     if notebook.suffix != ".ipynb":
         raise StacksError(f"{notebook} is not a notebook; give a .ipynb file")
     try:
-        nb = nbformat.read(notebook, as_version=4)
+        # a byte-order mark (some Windows editors add one) is not part of the notebook
+        nb = nbformat.reads(notebook.read_bytes().decode("utf-8-sig"), as_version=4)
         nbformat.validate(nb)
     except Exception as error:
         first = (str(error).strip().splitlines() or [type(error).__name__])[0]

@@ -31,7 +31,7 @@ COURSE_ID = "stacks"
 #: Before a submission runs: nbgrader's sanitize list, with deleted test cells restored.
 SANITIZE = [
     "nbgrader.preprocessors.ClearOutput",
-    "nbgrader.preprocessors.DeduplicateIds",
+    "stacks.preprocessors.ResolveDuplicateCells",
     "nbgrader.preprocessors.OverwriteKernelspec",
     "stacks.preprocessors.RestoreTestCells",
     "nbgrader.preprocessors.CheckCellMetadata",
@@ -49,6 +49,7 @@ AUTOGRADE = [
 #: ``stacks check`` on a student's machine: the same policies, with no gradebook.
 CHECK = [
     "nbgrader.preprocessors.ClearOutput",
+    "stacks.preprocessors.ResolveDuplicateCells",
     "stacks.preprocessors.RestoreTestCells",
     "stacks.preprocessors.ExecuteWithLimits",
     "stacks.preprocessors.IgnoreStderrInTests",
@@ -62,7 +63,10 @@ FEEDBACK = [
 
 _WHY = {
     "CourseDirectory.ignore": "the MyST sources hold the solutions: never copy them into a release",
-    "Autograde.sanitize_preprocessors": "RestoreTestCells puts deleted or edited test cells back",
+    "Autograde.sanitize_preprocessors": (
+        "ResolveDuplicateCells: copied cells run as ordinary cells (not a 0 for the notebook); "
+        "RestoreTestCells puts deleted or edited test cells back"
+    ),
     "Autograde.autograde_preprocessors": (
         "ExecuteWithLimits: per-cell time limit, cells that never ran score 0; "
         "IgnoreStderrInTests: a warning on stderr never costs points"

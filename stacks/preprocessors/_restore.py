@@ -31,7 +31,7 @@ class RestoreTestCells(OverwriteCells):
     In ``nbgrader_config.py``::
 
         c.Autograde.sanitize_preprocessors = [
-            "nbgrader.preprocessors.ClearOutput", "nbgrader.preprocessors.DeduplicateIds",
+            "nbgrader.preprocessors.ClearOutput", "stacks.preprocessors.ResolveDuplicateCells",
             "nbgrader.preprocessors.OverwriteKernelspec",
             "stacks.preprocessors.RestoreTestCells",
             "nbgrader.preprocessors.CheckCellMetadata",
