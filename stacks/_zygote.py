@@ -66,6 +66,7 @@ def _child(request: dict[str, Any], launch_dir: str) -> None:
     """Become an IPython kernel as the ipykernel launcher would (never returns)."""
     code = 1
     try:
+        _die_with_parent()  # a grader killed outright leaves no kernel behind
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the kernel waits for its own children
         signal.signal(signal.SIGINT, signal.default_int_handler)
         os.setsid()  # own process group, like Popen(start_new_session=True)
@@ -104,8 +105,18 @@ def _child(request: dict[str, Any], launch_dir: str) -> None:
         os._exit(code)
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent ends (nothing elsewhere)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+
+
 def serve(preload: list[str]) -> None:
     """Import ``preload``, then fork one kernel per JSON request read from stdin."""
+    _die_with_parent()
     launch_dir = os.getcwd()
     for name in preload:
         # a missing optional library only makes kernels import it themselves

@@ -144,6 +144,10 @@ class ExecuteWithLimits(NbGraderPreprocessor):
     fork = Bool(
         True, help="With kernel_name 'stacks-fork': fork kernels from a pre-loaded zygote."
     ).tag(config=True)
+    output_limit = Float(
+        2 * 1024 * 1024,
+        help="Bytes of output one cell may keep (text and images); the rest is dropped.",
+    ).tag(config=True)
     judge = Bool(
         False,
         help=(
@@ -271,11 +275,10 @@ class ExecuteWithLimits(NbGraderPreprocessor):
     def _client(
         self, nb: NotebookNode, resources: dict[str, Any], progress: _Progress, folder: Path
     ) -> Any:
-        from nbclient import NotebookClient
-
         message = f"this cell ran for more than {self.timeout:g} s and was stopped"
-        return NotebookClient(
+        return _client_class()(
             nb,
+            output_limit=int(self.output_limit),
             timeout=int(max(1, round(self.timeout))),
             kernel_name=self.kernel_name,
             kernel_manager_class=GradingKernelManager,
@@ -350,6 +353,61 @@ class ExecuteWithLimits(NbGraderPreprocessor):
             root = self.config.CourseDirectory.get("root", ".")
             path = str(Path(root) / "source" / info["assignment"] / f"{info['notebook']}.ipynb")
         return _judge.plan(nbformat.read(path, as_version=4))
+
+
+def _client_class() -> type:
+    """nbclient's NotebookClient that keeps at most ``output_limit`` bytes of output per cell.
+
+    A cell that prints hundreds of megabytes would otherwise fill the grader's memory and
+    make a feedback page nobody can open. Defined on first use: nbclient is imported late.
+    """
+    global _LimitedClient
+    if _LimitedClient is None:
+        from nbclient import NotebookClient
+        from traitlets import Int
+
+        class LimitedClient(NotebookClient):
+            output_limit = Int(2 * 1024 * 1024)
+
+            def output(
+                self,
+                outs: list[NotebookNode],
+                msg: dict[str, Any],
+                display_id: str | None,
+                cell_index: int,
+            ) -> NotebookNode | None:
+                content = msg.get("content", {})
+                size = len(str(content.get("text", ""))) + sum(
+                    len(str(value)) for value in content.get("data", {}).values()
+                )
+                used = self._output_used.get(cell_index, 0) + size
+                self._output_used[cell_index] = used
+                if used > self.output_limit and msg.get("msg_type") != "error":
+                    if not self._output_noted.get(cell_index):
+                        self._output_noted[cell_index] = True
+                        note = new_output(
+                            "stream",
+                            name="stdout",
+                            text=f"\n[output stopped: this cell made more than "
+                            f"{_sandbox.describe_size(self.output_limit)} of it]\n",
+                        )
+                        outs.append(note)
+                    return None
+                return super().output(outs, msg, display_id, cell_index)
+
+            @property
+            def _output_used(self) -> dict[int, int]:
+                return self.__dict__.setdefault("_stacks_output_used", {})
+
+            @property
+            def _output_noted(self) -> dict[int, bool]:
+                return self.__dict__.setdefault("_stacks_output_noted", {})
+
+        _LimitedClient = LimitedClient
+    return _LimitedClient
+
+
+_LimitedClient: type | None = None
 
 
 class _Progress:

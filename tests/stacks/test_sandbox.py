@@ -300,3 +300,18 @@ def test_answers_copied_from_the_disk_earn_nothing(tmp_path):
     rows, _ = grade_corpus(tmp_path, name, students)
     # only the mask, computed honestly, keeps its points (2 of 9)
     assert {who: float(row["score"]) for who, row in rows.items()} == {"truth": 2, "file": 2}
+
+
+def test_a_flood_of_output_is_cut_with_a_note():
+    code = "for _ in range(300):\n    print('x' * 100_000)\nprint('after the flood')"
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(code), nbformat.v4.new_code_cell("print('next cell')")]
+    )
+    execute = ExecuteWithLimits(
+        timeout=60, sandbox=True, kernel_name=FORK_KERNEL, output_limit=1024 * 1024
+    )
+    nb, _ = execute.preprocess(nb, {})
+    kept = sum(len(o.get("text", "")) for o in nb.cells[0].outputs)
+    assert kept < 1.2 * 1024 * 1024  # of 30 MB printed
+    assert "[output stopped: this cell made more than 1 MiB of it]" in nb.cells[0].outputs[-1].text
+    assert nb.cells[1].outputs[0].text == "next cell\n"
