@@ -41,6 +41,27 @@ def _same(student: np.ndarray, expected: np.ndarray, how: How) -> bool:
     return bool(np.all(np.abs(s - e) <= MEDIAN_ATOL + 1e-9))
 
 
+def _dtype_problem(result: np.ndarray, stack: np.ndarray, how: How) -> str | None:
+    """What is wrong with the dtype of a projection of ``stack``, if anything.
+
+    A maximum is one of the stack's values: it keeps the stack's dtype. A median of an
+    integer stack may be cast back to integers (it is off by 0.5 at most); of a float stack
+    it has decimals, which a cast to integers throws away.
+    """
+    if how == "max" and result.dtype != stack.dtype:
+        return (
+            f"returns {result.dtype} for a {stack.dtype} stack; a maximum is one of the "
+            "stack's own values, so keep its dtype (no astype, no conversion to float)"
+        )
+    if how == "median" and stack.dtype.kind == "f" and result.dtype.kind in "iub":
+        return (
+            f"returns {result.dtype} for a {stack.dtype} stack: a median of floats has "
+            "decimals; cast back only to the stack's own dtype (result.astype(stack.dtype)), "
+            "or not at all"
+        )
+    return None
+
+
 def _shape_problem(
     shape: tuple[int, ...],
     expected: tuple[int, ...],
@@ -217,12 +238,16 @@ def check_projection(
         fail(problem)
     if array.dtype == bool:
         fail(f"{name} is boolean (True/False); a projection keeps the intensities of the data.")
-    if _same(array, reference, how):
+    dtype_problem = None if stack is None else _dtype_problem(array, np.asarray(stack), how)
+    same = _same(array, reference, how)
+    if same and dtype_problem is None:
         return 1.0
-    if stack is not None:
+    if not same and stack is not None:
         diagnosis = _diagnose(array, np.asarray(stack), how, name)
         if diagnosis:
             fail(diagnosis)
+    if dtype_problem is not None:
+        fail(f"{name} {dtype_problem}")
     fail(_value_summary(array, reference, name, reference_name))
 
 
@@ -293,9 +318,13 @@ def check_projection_function(func: Callable[[np.ndarray], Any], how: How = "max
         problem = _shape_problem(array.shape, expected.shape, stack.shape, "the result")
         if problem:
             fail(f"{where}, {fname} gives the wrong shape: {problem}")
-        if _same(array, expected, how):
+        dtype_problem = _dtype_problem(array, stack, how)
+        same = _same(array, expected, how)
+        if same and dtype_problem is None:
             continue
-        diagnosis = _diagnose(array, stack, how, "the result")
+        diagnosis = None if same else _diagnose(array, stack, how, "the result")
+        if diagnosis is None and dtype_problem is not None:
+            fail(f"{where}, {fname} {dtype_problem}")
         if diagnosis is None:
             diagnosis = _value_summary(array, expected, "the result", f"np.{how}(stack, axis=0)")
         fail(f"{where}, {fname} is wrong: {diagnosis}")

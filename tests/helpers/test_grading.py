@@ -319,9 +319,8 @@ def test_projection_refuses_an_unknown_kind():
 
 def test_projection_function_passes_right_functions():
     assert grading.check_projection_function(lambda s: s.max(axis=0), "max") == 1.0
-    assert (
-        grading.check_projection_function(lambda s: np.asarray(s, float).max(axis=0), "max") == 1.0
-    )
+    # (a maximum converted to float no longer passes: the exercise says keep the dtype;
+    # see test_a_maximum_keeps_the_stacks_dtype)
     assert grading.check_projection_function(lambda s: np.median(s, axis=0), "median") == 1.0
     assert (
         grading.check_projection_function(lambda s: np.median(s, axis=0).astype(s.dtype), "median")
@@ -643,3 +642,26 @@ def test_checks_do_not_warn():
         warnings.simplefilter("error")
         grading.check_projection_function(lambda s: np.median(s, axis=0), "median")
         grading.check_labels(TRUTH, TRUTH)
+
+
+def test_a_maximum_keeps_the_stacks_dtype():
+    from helpers.grading import check_projection, check_projection_function
+
+    with pytest.raises(
+        GradingError, match="returns float64 for a uint8 stack; a maximum is one of"
+    ):
+        check_projection_function(lambda s: s.max(axis=0).astype(np.float64), how="max")
+    stack = np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
+    with pytest.raises(GradingError, match="max_z returns float64 for a uint8 stack"):
+        check_projection(stack.max(0).astype(float), stack.max(0), stack=stack, name="max_z")
+
+
+def test_a_median_may_be_cast_back_to_the_stacks_own_dtype_only():
+    from helpers.grading import check_projection_function
+
+    def own_dtype(stack):
+        return np.median(stack, axis=0).astype(stack.dtype)
+
+    assert check_projection_function(own_dtype, how="median") == 1.0
+    with pytest.raises(GradingError, match=r"float32 stack: a median of floats has decimals"):
+        check_projection_function(lambda s: np.median(s, axis=0).astype(int), how="median")
