@@ -33,27 +33,31 @@ MAX_ITEMS = 10_000
 
 
 class Opaque:
-    """A value that cannot cross as data (a module, a generator, a figure...).
+    """A value that did not cross as data (a module, a generator, a figure, nothing at all).
 
-    Any use of it other than ``repr`` fails with a message that names what it was.
+    ``grading_description`` says what happened, in words for the student (helpers.grading
+    uses it in its messages); any other use of the value fails with that sentence.
 
     Examples
     --------
-    >>> Opaque("bead_volumes", "a list of RegionProperties")
-    <bead_volumes: a list of RegionProperties>
+    >>> Opaque("bead_volumes", "is a RegionProperties list; grading needs numbers or arrays")
+    <bead_volumes: is a RegionProperties list; grading needs numbers or arrays>
     """
 
     def __init__(self, name: str, what: str) -> None:
-        self._name, self._what = name, what
+        self._name = name
+        self.grading_description = what
 
     def __repr__(self) -> str:
-        return f"<{self._name}: {self._what}>"
+        return f"<{self._name}: {self.grading_description}>"
 
-    def __array__(self, *args: Any, **kwargs: Any) -> Any:
-        raise TypeError(f"{self._name} is {self._what}; grading needs numbers or arrays")
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError(f"{self._name} {self.grading_description}")
+
+    __array__ = __call__ = __iter__ = __len__ = __getitem__ = _refuse
 
     def __getattr__(self, attribute: str) -> Any:
-        raise TypeError(f"{self._name} is {self._what}; grading needs numbers or arrays")
+        raise TypeError(f"{self._name} {self.grading_description}")
 
 
 class StudentCallError(Exception):
@@ -164,7 +168,7 @@ def decode(folder: Path, max_bytes: int = MAX_BYTES) -> Any:
         if key == "__complex__":
             return complex(*inner)
         if key == "__opaque__":
-            return Opaque(name, str(inner))
+            return Opaque(name, f"is {inner}; grading needs numbers, strings or arrays")
         if key == "__ndarray__":
             path = folder / Path(str(inner)).name  # no way out of the folder
             return np.load(path, allow_pickle=False)

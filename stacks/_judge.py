@@ -213,11 +213,24 @@ class _Kernel:
             "del __stacks_exchange",
             f"reading {name}",
         )
+        # no paths or error texts of the grader's in what the student reads
+        value: Any = None
         try:
             kind = json.loads((folder / "kind.json").read_text())["kind"]
-            value = _exchange.decode(folder / "value") if kind == "value" else None
-        except (OSError, ValueError, KeyError, TypeError) as error:
-            kind, value = "value", _exchange.Opaque(name, f"unreadable ({error})")
+        except (OSError, ValueError, KeyError, TypeError):
+            kind, value = (
+                "value",
+                _exchange.Opaque(
+                    name,
+                    "was not handed over by the kernel: did the notebook change how its cells "
+                    "run (input transformers, hooks)?",
+                ),
+            )
+        else:
+            try:
+                value = _exchange.decode(folder / "value") if kind == "value" else None
+            except (OSError, ValueError, KeyError, TypeError):
+                kind, value = "value", _exchange.Opaque(name, "could not be read as data")
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         return kind, value
@@ -234,8 +247,10 @@ class _Kernel:
             )
             try:
                 outcome = json.loads((folder / "outcome.json").read_text())
-            except (OSError, ValueError) as error:
-                raise JudgeFailure(f"{name} gave no result ({error})") from None
+            except (OSError, ValueError):
+                raise JudgeFailure(
+                    f"{name} gave no result: did the notebook change how its cells run?"
+                ) from None
             if outcome.get("kind") == "error":
                 raise _rebuilt(outcome)
             result = _exchange.decode(folder / "result")

@@ -52,6 +52,10 @@ def describe(value: Any) -> str:
     """
     if value is None:
         return "None"
+    # a value that could not leave the student's kernel says itself what it was
+    told = value.__dict__.get("grading_description") if hasattr(value, "__dict__") else None
+    if isinstance(told, str):
+        return told
     if callable(value) and not isinstance(value, np.ndarray):
         return f"a function ({getattr(value, '__name__', 'callable')})"
     if isinstance(value, np.ndarray):
@@ -89,6 +93,9 @@ def as_array(value: Any, name: str) -> np.ndarray:
         )
     if callable(value) and not hasattr(value, "__array__"):
         fail(f"{name} is a function, not an image: call it, e.g. {name} = f(stack).")
+    told = value.__dict__.get("grading_description") if hasattr(value, "__dict__") else None
+    if isinstance(told, str):
+        fail(f"{name} {told}" + ("" if told.endswith((".", "?", "!")) else "."))
     try:
         array = np.asarray(value)
     except Exception as error:  # any conversion failure is the student's to fix

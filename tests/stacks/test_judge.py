@@ -117,3 +117,10 @@ def test_the_judge_runs_the_tests_and_the_set_up_they_need_not_the_plots():
     ]
     assert {"max_z", "max_projection", "n_images"} <= answers
     assert not any("plt.subplots" in c.source for c in cells)
+
+
+def test_feedback_names_no_path_of_the_graders_machine(graded):
+    _, out = graded
+    page = (out / "feedback" / "transformer.html").read_text()
+    assert "was not handed over by the kernel" in page
+    assert "stacks-kernels" not in page and "stacks-run-" not in page and "/tmp/" not in page
