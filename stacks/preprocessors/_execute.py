@@ -205,12 +205,32 @@ class ExecuteWithLimits(NbGraderPreprocessor):
             try:
                 with log_path.open("wb") as log:
                     arrays = await asyncio.wait_for(self._run(client, target, log, progress), total)
-            except TimeoutError:
-                outcome = {
-                    "status": "timeout",
-                    "message": f"the notebook ran for more than {total:g} s and was stopped",
-                }
-            except Exception as error:  # DeadKernelError, CellTimeoutError, start-up failures
+            except TimeoutError as error:
+                if type(error).__name__ == "CellTimeoutError":
+                    # nbclient's: a cell ran over, was interrupted and still did not stop
+                    stuck = progress.last_done + 1
+                    name = _cell_name(nb.cells[stuck], stuck) if stuck < len(nb.cells) else "a cell"
+                    outcome = {
+                        "status": "timeout",
+                        "message": (
+                            f"{name} ran for more than {self.timeout:g} s and did not stop when "
+                            "interrupted, so the kernel was stopped; the cells after it did not run"
+                        ),
+                    }
+                    stuck_cell = nb.cells[stuck] if stuck < len(nb.cells) else None
+                    if stuck_cell is not None and stuck_cell.cell_type == "code":
+                        message = f"this cell ran for more than {self.timeout:g} s and ignored the interrupt"
+                        stuck_cell.outputs = [
+                            *stuck_cell.get("outputs", []),
+                            _error_output(TIMEOUT_ENAME, message),
+                        ]
+                        progress.last_done = stuck
+                else:  # asyncio.wait_for: the notebook's own time limit
+                    outcome = {
+                        "status": "timeout",
+                        "message": f"the notebook ran for more than {total:g} s and was stopped",
+                    }
+            except Exception as error:  # DeadKernelError, start-up failures
                 outcome = _failure(error, log_path)
             if self.sandbox:
                 self._end_cgroups(Path(scratch).name, outcome)
@@ -451,11 +471,6 @@ def _failure(error: Exception, log_path: Path) -> dict[str, Any]:
         return {
             "status": "kernel-died",
             "message": message + (f"; its last words: {tail}" if tail else ""),
-        }
-    if name == "CellTimeoutError":
-        return {
-            "status": "timeout",
-            "message": "the kernel stopped responding after a cell ran over its time limit",
         }
     return {"status": "error", "message": f"{name}: {error}".strip()}
 

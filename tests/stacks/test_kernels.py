@@ -125,3 +125,20 @@ def test_harvest_copies_numeric_arrays_only_and_cuts_planes():
     arrays = resources["stacks"]["arrays"]
     assert set(arrays) == {"labels"}
     np.testing.assert_array_equal(arrays["labels"], np.arange(12, 24).reshape(3, 4))
+
+
+def test_a_cell_that_swallows_the_interrupt_is_named_in_the_timeout_message():
+    code = "import time\nwhile True:\n    try:\n        time.sleep(0.2)\n    except KeyboardInterrupt:\n        pass"
+    cells = [nbformat.v4.new_code_cell(c) for c in ("x = 1", code, "print('later')")]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb, resources = ExecuteWithLimits(timeout=3).preprocess(nb, {})
+    outcome = resources["stacks"]["execution"]
+    assert outcome["status"] == "timeout"
+    assert outcome["message"].startswith(
+        "cell 2 ran for more than 3 s and did not stop when interrupted"
+    )
+    assert (
+        nb.cells[1].outputs[-1].evalue
+        == "this cell ran for more than 3 s and ignored the interrupt"
+    )
+    assert nb.cells[2].outputs[-1].ename == "NotRun"
