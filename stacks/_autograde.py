@@ -357,6 +357,7 @@ def grade(
                 "kernel_name": FORK_KERNEL if fork or sandbox else NATIVE_KERNEL,
                 "fork": fork,
                 "sandbox": sandbox,
+                "limits": dict(exercise.limits),
                 "kernel_env": {
                     **_config.nbgrader_settings(scratch)["ExecuteWithLimits"]["kernel_env"],
                     **({} if keep_plots else {"MPLBACKEND": "Agg"}),

@@ -15,6 +15,9 @@ of the graded kernel and the pictures drawn from them in the feedback::
           dataset: beadpack
           caption: The middle plane of the volume...
 
+An optional ``limits:`` entry changes the sandbox's limits for this exercise, e.g.
+``limits: {memory: 4GiB, processes: 128}`` (:class:`stacks._sandbox.Limits`).
+
 Adding an exercise of a known kind therefore touches ``solutions/`` only. Every problem is
 reported at once, naming the file and the entry.
 """
@@ -32,7 +35,7 @@ __all__ = ["Exercise", "FigureSpec", "Harvest", "read_declaration"]
 
 #: How a harvested array may be cut down before it leaves the kernel.
 PLANES = ("middle",)
-_KEYS = ("datasets", "harvest", "feedback")
+_KEYS = ("datasets", "harvest", "feedback", "limits")
 
 
 @dataclass(frozen=True)
@@ -80,14 +83,16 @@ class Exercise:
     Examples
     --------
     >>> exercise = read_declaration("demo", {"stacks": {"datasets": ["cells"]}}, "demo.md")
-    >>> exercise.datasets, exercise.harvest, exercise.feedback
-    (('cells',), (), ())
+    >>> exercise.datasets, exercise.harvest, exercise.feedback, exercise.limits
+    (('cells',), (), (), {})
     """
 
     name: str
     datasets: tuple[str, ...] = ()
     harvest: tuple[Harvest, ...] = ()
     feedback: tuple[FigureSpec, ...] = ()
+    #: the sandbox's limits that this exercise changes, e.g. ``{"memory": "4GiB"}``
+    limits: Mapping[str, Any] = field(default_factory=dict)
 
 
 def read_declaration(name: str, metadata: Mapping[str, Any], where: Path | str) -> Exercise:
@@ -145,13 +150,23 @@ def read_declaration(name: str, metadata: Mapping[str, Any], where: Path | str) 
 
     harvest = _read_harvest(entry.get("harvest") or {}, problems)
     figures = _read_figures(entry.get("feedback") or [], {h.name for h in harvest}, problems)
+    limits = entry.get("limits") or {}
+    if not isinstance(limits, Mapping):
+        problems.append("stacks.limits: a mapping such as {memory: 4GiB, processes: 128}")
+        limits = {}
+    try:
+        from stacks._sandbox import Limits
+
+        Limits.from_mapping(limits)
+    except ValueError as error:
+        problems.append(f"stacks.limits: {error}")
     if problems:
         noun = "problem" if len(problems) == 1 else "problems"
         raise MarkupError(
             f"{where}: the stacks front matter has {len(problems)} {noun}:\n  "
             + "\n  ".join(problems)
         )
-    return Exercise(name, tuple(names), tuple(harvest), tuple(figures))
+    return Exercise(name, tuple(names), tuple(harvest), tuple(figures), dict(limits))
 
 
 def _read_harvest(entry: Any, problems: list[str]) -> list[Harvest]:

@@ -55,6 +55,9 @@ INSTALL_HINT = (
     "install bubblewrap), or pass --no-sandbox to grade without one (not for untrusted work)"
 )
 
+#: Where the kernels see the datasets folder.
+DATA_VIEW = Path("/course/data")
+
 MiB = 1024 * 1024
 GiB = 1024 * MiB
 
@@ -160,7 +163,7 @@ class Sandbox:
         The run's kernel folder, the only writable place of the outer sandbox. Each kernel
         gets a subfolder and, once it has isolated itself, sees only that one.
     data : pathlib.Path
-        The datasets folder, shown read-only.
+        The datasets folder, shown read-only at :data:`DATA_VIEW`.
     limits : Limits
         Per-kernel limits.
     cgroups : mapping
@@ -182,14 +185,17 @@ class Sandbox:
     cgroups: Mapping[str, str] = field(default_factory=dict)
 
     def read_only(self) -> list[Path]:
-        """Folders the kernels may read: the system, Python, the packages, the data."""
+        """Folders the kernels may read where they are: the system, Python, the packages.
+
+        The data are shown too, at :data:`DATA_VIEW`.
+        """
         import helpers
         import stacks
 
         system = [Path(p) for p in ("/usr", "/bin", "/lib", "/lib32", "/lib64", "/sbin")]
         python = [Path(sys.base_prefix), Path(sys.prefix)]
         packages = [Path(helpers.__file__).parent, Path(stacks.__file__).parent]
-        wanted = [*system, *python, *packages, self.data]
+        wanted = [*system, *python, *packages]
         return [path for path in dict.fromkeys(wanted) if path.exists()]
 
     def command(self) -> list[str]:
@@ -221,7 +227,8 @@ class Sandbox:
         for name in _ETC:
             if Path(name).exists():
                 args += ["--ro-bind", name, name]
-        args += self._held_back()
+        # the data at a path that says nothing of the grader's machine, answers held back
+        args += ["--ro-bind", str(self.data), str(DATA_VIEW), *self._held_back()]
         # each kernel makes its own control group below these, then hides them (_isolate)
         for folder in self.cgroups.values():
             args += ["--bind", folder, folder]
@@ -236,9 +243,8 @@ class Sandbox:
         masks = []
         for name in datasets.NAMES:
             for relative in datasets.held_back(name):
-                answer = self.data / name / relative
-                if answer.is_file():
-                    masks += ["--ro-bind", str(_empty_file()), str(answer)]
+                if (self.data / name / relative).is_file():
+                    masks += ["--ro-bind", str(_empty_file()), str(DATA_VIEW / name / relative)]
         return masks
 
     def environment(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -260,7 +266,7 @@ class Sandbox:
             "TMPDIR": str(self.kernels),
             "LANG": "C.UTF-8",
             "PYTHONNOUSERSITE": "1",
-            "STACKS_DATA": str(self.data),
+            "STACKS_DATA": str(DATA_VIEW),
             # helpers.datasets: read-only data with the answers held back; no rebuilding
             "STACKS_DATA_SEALED": "1",
             **GRADING_ENV,

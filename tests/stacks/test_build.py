@@ -166,8 +166,10 @@ FRONT = "---\nkernelspec:\n  display_name: Python 3\n  language: python\n  name:
         ("  datasets: [zebrafsh]\n", "stacks.datasets: unknown dataset 'zebrafsh'"),
         (
             "  harvst: {}\n",
-            "stacks.harvst: unknown entry; the entries are datasets, harvest, feedback",
+            "stacks.harvst: unknown entry; the entries are datasets, harvest, feedback, limits",
         ),
+        ("  limits: {memory: lots}\n", "stacks.limits: limit memory: 'lots' is not a size"),
+        ("  limits: {cpus: 4}\n", "stacks.limits: unknown limit cpus"),
         (
             "  harvest:\n    x: {plane: top}\n",
             "stacks.harvest.x: plane must be one of middle, not 'top'",
@@ -235,3 +237,11 @@ def test_nbgrader_config_names_the_course_policies(tmp_path):
     ):
         assert f"stacks.preprocessors.{policy}" in text
     compile(text, "nbgrader_config.py", "exec")
+
+
+def test_an_exercise_may_change_the_sandboxes_limits():
+    from stacks._exercise import read_declaration
+    from stacks._sandbox import Limits
+
+    exercise = read_declaration("x", {"stacks": {"limits": {"memory": "4GiB"}}}, "x.md")
+    assert Limits.from_mapping(exercise.limits).memory == 4 * 1024**3

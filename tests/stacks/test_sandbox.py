@@ -315,3 +315,31 @@ def test_a_flood_of_output_is_cut_with_a_note():
     assert kept < 1.2 * 1024 * 1024  # of 30 MB printed
     assert "[output stopped: this cell made more than 1 MiB of it]" in nb.cells[0].outputs[-1].text
     assert nb.cells[1].outputs[0].text == "next cell\n"
+
+
+def test_the_limits_an_exercise_declares_apply_when_it_is_graded(tmp_path):
+    import re
+
+    from stacks import _autograde, _build, _paths
+
+    guide = (ROOT / "docs" / "adding-an-exercise.md").read_text(encoding="utf-8")
+    [example] = re.findall(r"^````markdown\n(.*?)^````$", guide, flags=re.MULTILINE | re.DOTALL)
+    example = example.replace("stacks:\n", "stacks:\n  limits: {memory: 300MiB}\n", 1)
+    example = example.replace(
+        "max_z = stack.max(axis=0)\n", "max_z = stack.max(axis=0)\nbig = np.ones(2**30 // 8)\n"
+    )
+    solutions = tmp_path / "solutions"
+    solutions.mkdir()
+    (solutions / "07_limited.md").write_text(example, encoding="utf-8")
+    paths = _paths.Paths(
+        solutions=solutions, exercises=tmp_path / "exercises", course=tmp_path / "course"
+    )
+    _build.build(paths=paths, log=lambda line: None)
+    (tmp_path / "in" / "ann").mkdir(parents=True)
+    source = paths.course / "source" / "07_limited" / "07_limited.ipynb"
+    (tmp_path / "in" / "ann" / "07_limited.ipynb").write_bytes(source.read_bytes())
+    [row] = _autograde.grade(
+        tmp_path / "in", "07_limited", tmp_path / "out", paths=paths, progress=False
+    )
+    assert row.status == "limit", row
+    assert "memory limit (300 MiB)" in row.message
