@@ -12,6 +12,7 @@ after the notebook ran; it imports only numpy and the standard library.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -22,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["MAX_BYTES", "Opaque", "StudentCallError", "decode", "encode"]
+__all__ = ["MAX_BYTES", "Opaque", "StudentCallError", "decode", "encode", "read_inside"]
 
 #: Largest value (all its files together) that the judge reads from a kernel.
 MAX_BYTES = 512 * 1024 * 1024
@@ -137,18 +138,39 @@ def _describe(item: Any) -> str:
     return f"a {kind}"
 
 
-def decode(folder: Path, max_bytes: int = MAX_BYTES) -> Any:
+def read_inside(path: Path, root: Path | None) -> bytes:
+    """The bytes of a regular file that really is inside ``root`` (None: anywhere).
+
+    A kernel writes the files the judge reads; it could put a symbolic link where a file is
+    expected, to make the grader read one of its own files as the student's answer.
+    """
+    if root is not None and not path.resolve().is_relative_to(root.resolve()):
+        raise ValueError("a value's file lies outside the kernel's folder")
+    if path.is_symlink() or not path.is_file():
+        raise ValueError("a value's file is not a regular file")
+    return path.read_bytes()
+
+
+def decode(folder: Path, max_bytes: int = MAX_BYTES, root: Path | None = None) -> Any:
     """Read a value that :func:`encode` wrote; data only, size checked first.
+
+    ``root``: every file read must be a regular file inside it (see :func:`read_inside`).
 
     Raises
     ------
     ValueError
-        If the files are missing, too large or not what :func:`encode` writes.
+        If the files are missing, too large, outside ``root`` or not what :func:`encode`
+        writes.
     """
-    total = sum(path.stat().st_size for path in folder.iterdir() if path.is_file())
+    if root is not None and not folder.resolve().is_relative_to(root.resolve()):
+        raise ValueError("a value lies outside the kernel's folder")
+    total = sum(path.lstat().st_size for path in folder.iterdir())
     if total > max_bytes:
         raise ValueError(f"the value takes {total} bytes, more than the {max_bytes} allowed")
-    document = json.loads((folder / "value.json").read_text())
+    try:
+        document = json.loads(read_inside(folder / "value.json", root))
+    except RecursionError:  # JSON nested deeper than Python's stack
+        raise ValueError("the value is nested too deeply") from None
     name = str(document.get("name", "value"))
 
     def tree(item: Any) -> Any:
@@ -171,7 +193,7 @@ def decode(folder: Path, max_bytes: int = MAX_BYTES) -> Any:
             return Opaque(name, f"is {inner}; grading needs numbers, strings or arrays")
         if key == "__ndarray__":
             path = folder / Path(str(inner)).name  # no way out of the folder
-            return np.load(path, allow_pickle=False)
+            return np.load(io.BytesIO(read_inside(path, root)), allow_pickle=False)
         raise ValueError(f"unknown entry {key!r}")
 
     return tree(document["value"])

@@ -42,10 +42,17 @@ _MS_NOEXEC = 8
 _MS_BIND = 4096
 _MS_REC = 16384
 _MS_PRIVATE = 1 << 18
-_PR_SET_PDEATHSIG = 1
 _PR_SET_NO_NEW_PRIVS = 38
 
 _libc = ctypes.CDLL(None, use_errno=True)
+
+
+def die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent ends."""
+    _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def _check(result: int, what: str) -> None:
@@ -191,7 +198,7 @@ def isolate(
     # PID 1 of the new namespace from here on; end with the parent outside it
     # (getppid() is 0 here: the parent is outside the namespace. Should it die before this
     # line, the grader still ends the kernel, which is in its process group.)
-    _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    die_with_parent()
     _mount("proc", "/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, None)
     _set_limits(limits)
     # a last user namespace: the mounts above now belong to a namespace whose rights this

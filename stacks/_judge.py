@@ -19,10 +19,11 @@ import ast
 import asyncio
 import builtins
 import contextlib
+import functools
 import io
-import itertools
 import json
 import shutil
+import tempfile
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,8 +34,9 @@ from nbformat import NotebookNode
 from nbformat.v4 import new_output
 
 from stacks import _exchange
+from stacks._markup import is_test_cell, nbgrader_meta
 
-__all__ = ["JudgeCell", "JudgeFailure", "Session", "plan"]
+__all__ = ["JudgeCell", "JudgeFailure", "Session", "plan", "plan_of"]
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,17 @@ def _names(source: str) -> _Names:
     return names
 
 
+@functools.lru_cache(maxsize=16)
+def plan_of(path: str, modified: int) -> tuple[list[JudgeCell], frozenset[str]]:
+    """:func:`plan` of the notebook at ``path``, read once per version (``modified``: mtime).
+
+    Every submission of a run has the same exercise source: it is parsed once.
+    """
+    import nbformat
+
+    return plan(nbformat.read(path, as_version=4))
+
+
 def plan(source: NotebookNode) -> tuple[list[JudgeCell], frozenset[str]]:
     """The cells the judge runs, in notebook order, and the names the answers define.
 
@@ -139,21 +152,15 @@ def plan(source: NotebookNode) -> tuple[list[JudgeCell], frozenset[str]]:
     ([None, 't'], ['total'])
     """
     code = [cell for cell in source.cells if cell.cell_type == "code"]
-
-    def meta(cell: NotebookNode) -> dict[str, Any]:
-        return dict(cell.get("metadata", {}).get("nbgrader", {}))
-
     answers: set[str] = set()
     for cell in code:
-        if meta(cell).get("solution"):
+        if nbgrader_meta(cell).get("solution"):
             answers |= _names(cell.source).bound
-    chosen = {
-        i
-        for i, cell in enumerate(code)
-        if meta(cell).get("grade") and not meta(cell).get("solution")
-    }
+    chosen = {i for i, cell in enumerate(code) if is_test_cell(cell)}
     names = {
-        i: _names(cell.source) for i, cell in enumerate(code) if not meta(cell).get("solution")
+        i: _names(cell.source)
+        for i, cell in enumerate(code)
+        if not nbgrader_meta(cell).get("solution")
     }
     needed = set().union(*(names[i].loads for i in chosen)) - answers if chosen else set()
     while True:
@@ -165,7 +172,7 @@ def plan(source: NotebookNode) -> tuple[list[JudgeCell], frozenset[str]]:
     cells = [
         JudgeCell(
             code[i].source,
-            meta(code[i]).get("grade_id") if meta(code[i]).get("grade") else None,
+            nbgrader_meta(code[i]).get("grade_id") if is_test_cell(code[i]) else None,
             frozenset(names[i].loads),
             frozenset(names[i].bound),
         )
@@ -182,7 +189,6 @@ class _Kernel:
 
     def __init__(self, client: Any, folder: Path, timeout: float, loop: asyncio.AbstractEventLoop):
         self.client, self.folder, self.timeout, self.loop = client, folder, timeout, loop
-        self._count = itertools.count()
 
     async def _run(self, code: str, what: str) -> None:
         kc = self.client.kc
@@ -200,9 +206,9 @@ class _Kernel:
             raise JudgeFailure(f"the kernel stopped answering ({type(error).__name__})") from None
 
     def _new_folder(self) -> Path:
-        folder = self.folder / "judge" / str(next(self._count))
-        folder.mkdir(parents=True)
-        return folder
+        # a fresh name each time: a folder the kernel kept from being removed is no obstacle
+        (self.folder / "judge").mkdir(exist_ok=True)
+        return Path(tempfile.mkdtemp(dir=self.folder / "judge"))
 
     async def fetch(self, name: str) -> tuple[str, Any]:
         """``("missing" | "callable" | "value", value)`` of the student's ``name``."""
@@ -216,7 +222,7 @@ class _Kernel:
         # no paths or error texts of the grader's in what the student reads
         value: Any = None
         try:
-            kind = json.loads((folder / "kind.json").read_text())["kind"]
+            kind = json.loads(_exchange.read_inside(folder / "kind.json", self.folder))["kind"]
         except (OSError, ValueError, KeyError, TypeError):
             kind, value = (
                 "value",
@@ -228,7 +234,11 @@ class _Kernel:
             )
         else:
             try:
-                value = _exchange.decode(folder / "value") if kind == "value" else None
+                value = (
+                    _exchange.decode(folder / "value", root=self.folder)
+                    if kind == "value"
+                    else None
+                )
             except (OSError, ValueError, KeyError, TypeError):
                 kind, value = "value", _exchange.Opaque(name, "could not be read as data")
         finally:
@@ -246,16 +256,21 @@ class _Kernel:
                 name,
             )
             try:
-                outcome = json.loads((folder / "outcome.json").read_text())
+                outcome = json.loads(_exchange.read_inside(folder / "outcome.json", self.folder))
             except (OSError, ValueError):
                 raise JudgeFailure(
                     f"{name} gave no result: did the notebook change how its cells run?"
                 ) from None
             if outcome.get("kind") == "error":
                 raise _rebuilt(outcome)
-            result = _exchange.decode(folder / "result")
-            for given, after in zip(args, _exchange.decode(folder / "args_after"), strict=False):
-                _copy_back(given, after)
+            try:
+                result = _exchange.decode(folder / "result", root=self.folder)
+                after = _exchange.decode(folder / "args_after", root=self.folder)
+            except (OSError, ValueError, KeyError, TypeError):
+                # no path or error text of the grader's in what the student reads
+                raise JudgeFailure(f"the result of {name} could not be read as data") from None
+            for given, changed in zip(args, after, strict=False):
+                _copy_back(given, changed)
             return result
         finally:
             shutil.rmtree(folder, ignore_errors=True)
@@ -404,6 +419,7 @@ class Session:
         # names the judge's own cells define: never taken from the kernel
         self._own = frozenset().union(*(cell.bound for cell in cells)) if cells else frozenset()
         self._dead: str | None = None
+        self._kernel: _Kernel | None = None
 
     async def until(self, grade_id: str | None) -> None:
         """Run the judge's cells up to and including the test ``grade_id`` (None: all)."""
@@ -421,8 +437,11 @@ class Session:
         self._dead = self._dead or reason
 
     async def _judge(self, cell: JudgeCell) -> list[NotebookNode]:
+        if self._kernel is None:
+            loop = asyncio.get_running_loop()
+            self._kernel = _Kernel(self.client, self.folder, self.timeout, loop)
+        kernel = self._kernel
         if self._dead is None:
-            kernel = _Kernel(self.client, self.folder, self.timeout, asyncio.get_running_loop())
             try:
                 # the student's values as they are now, for this cell
                 for name in sorted((cell.loads & self.answers) - self._own):

@@ -115,12 +115,12 @@ class ForkProvisioner(LocalProvisioner):
                 "cgroups": dict(box.cgroups),
             }
             kwargs["cwd"] = sandbox["folder"]
+        # started without the zygote, a sandboxed kernel isolates itself, then execs
+        usual = cmd if isolate is None else [*wrapper, *_isolate_command(isolate), *cmd]
         use_zygote = getattr(self.parent, "fork", True) and cmd[1:3] == ["-m", "ipykernel_launcher"]
         zygote = _zygote_for(env, wrapper) if use_zygote else None
         if zygote is None:
-            if isolate is not None:
-                cmd = [*wrapper, *_isolate_command(isolate), *cmd]
-            return await super().launch_kernel(cmd, **kwargs)
+            return await super().launch_kernel(usual, **kwargs)
         log = kwargs.get("stderr")
         try:
             pid = zygote.spawn(
@@ -131,9 +131,7 @@ class ForkProvisioner(LocalProvisioner):
                 isolate=isolate,
             )
         except Exception:  # the zygote died (e.g. killed for memory): start the usual way
-            if isolate is not None:
-                cmd = [*wrapper, *_isolate_command(isolate), *cmd]
-            return await super().launch_kernel(cmd, **kwargs)
+            return await super().launch_kernel(usual, **kwargs)
         self.process = _ForkedProcess(pid)  # type: ignore[assignment]  # duck-types Popen
         self.pid = self.pgid = pid  # the child called setsid()
         self.cwd = kwargs.get("cwd", Path.cwd())

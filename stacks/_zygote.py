@@ -108,10 +108,10 @@ def _child(request: dict[str, Any], launch_dir: str) -> None:
 def _die_with_parent() -> None:
     """Ask Linux to kill this process when its parent ends (nothing elsewhere)."""
     if sys.platform.startswith("linux"):
-        import ctypes
+        from stacks._isolate import die_with_parent
 
         with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+            die_with_parent()
 
 
 def serve(preload: list[str]) -> None:

@@ -21,6 +21,7 @@ Only nbclient's public API is used: :class:`nbclient.NotebookClient` with its
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 import tempfile
 import time
@@ -36,8 +37,9 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Dict, Float, List, Unicode
 from traitlets.config import Config
 
-from stacks import _judge, _sandbox
+from stacks import _exchange, _judge, _sandbox
 from stacks._kernels import NATIVE_KERNEL, GradingKernelManager, kernel_env
+from stacks._markup import is_test_cell
 
 TIMEOUT_ENAME = "TimeoutError"
 NOT_RUN_ENAME = "NotRun"
@@ -237,7 +239,7 @@ class ExecuteWithLimits(NbGraderPreprocessor):
         if self.judge:
             _give_verdicts(nb, resources.get("stacks", {}).pop("verdicts", {}), outcome)
         if outcome["status"] == "ok":
-            outcome = _limit_hit(nb, _sandbox.Limits.from_mapping(dict(self.limits))) or outcome
+            outcome = _limit_hit(nb, self._limits()) or outcome
         if progress.last_done < len(nb.cells) - 1:
             # the cell that was running when execution stopped may have partial output
             reason = f"this cell did not run: {outcome['message'] or 'execution stopped'}"
@@ -254,6 +256,9 @@ class ExecuteWithLimits(NbGraderPreprocessor):
         stacks["arrays"] = arrays
         return nb, resources
 
+    def _limits(self) -> _sandbox.Limits:
+        return _sandbox.Limits.from_mapping(dict(self.limits))
+
     def _end_cgroups(self, name: str, outcome: dict[str, Any]) -> None:
         """Say so when the memory controller stopped the kernel; remove its groups."""
         for controller, parent in _sandbox.cgroup_folders().items():
@@ -264,7 +269,7 @@ class ExecuteWithLimits(NbGraderPreprocessor):
                 except OSError:
                     control = ""
                 if re.search(r"^oom_kill [1-9]", control, flags=re.MULTILINE):
-                    limit = _sandbox.Limits.from_mapping(dict(self.limits)).memory
+                    limit = self._limits().memory
                     outcome["status"] = "limit"
                     outcome["message"] = (
                         f"the kernel used more than its memory limit ({_sandbox.describe_size(limit)}) "
@@ -277,7 +282,7 @@ class ExecuteWithLimits(NbGraderPreprocessor):
         if self.sandbox:
             from helpers import datasets
 
-            limits = _sandbox.Limits.from_mapping(dict(self.limits))
+            limits = self._limits()
             manager["sandbox"] = {
                 "kernels": str(_sandbox.kernels_folder()),
                 "data": str(datasets.data_root()),
@@ -336,7 +341,7 @@ class ExecuteWithLimits(NbGraderPreprocessor):
                 judge = _judge.Session(cells, answers, client, target.parent, self.timeout)
                 client.resources.setdefault("stacks", {})["verdicts"] = judge.verdicts
             for index, cell in enumerate(client.nb.cells):
-                if judge is not None and _is_test(cell):
+                if judge is not None and is_test_cell(cell):
                     # the test runs in the grader, on the kernel's values as they are now
                     await judge.until(cell.metadata["nbgrader"].get("grade_id"))
                 else:
@@ -357,7 +362,11 @@ class ExecuteWithLimits(NbGraderPreprocessor):
             msg_id = await _maybe_await(client.kc.execute(code, silent=True, store_history=False))
             reply = await client.async_wait_for_reply(msg_id)
             if reply and reply["content"].get("status") == "ok" and target.exists():
-                with np.load(target, allow_pickle=False) as data:
+                try:
+                    raw = _exchange.read_inside(target, target.parent)
+                except ValueError:  # a link the kernel put there: nothing to show
+                    return {}
+                with np.load(io.BytesIO(raw), allow_pickle=False) as data:
                     return {key: data[key] for key in data.files}
             return {}
 
@@ -365,14 +374,12 @@ class ExecuteWithLimits(NbGraderPreprocessor):
         self, resources: dict[str, Any]
     ) -> tuple[list[_judge.JudgeCell], frozenset[str]]:
         """The judge's cells, from the exercise source (never from the submission)."""
-        import nbformat
-
         path = self.judge_source
         if not path:
             info = resources.get("nbgrader", {})
             root = self.config.CourseDirectory.get("root", ".")
             path = str(Path(root) / "source" / info["assignment"] / f"{info['notebook']}.ipynb")
-        return _judge.plan(nbformat.read(path, as_version=4))
+        return _judge.plan_of(path, Path(path).stat().st_mtime_ns)
 
 
 def _client_class() -> type:
@@ -475,17 +482,12 @@ def _failure(error: Exception, log_path: Path) -> dict[str, Any]:
     return {"status": "error", "message": f"{name}: {error}".strip()}
 
 
-def _is_test(cell: NotebookNode) -> bool:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return bool(cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"))
-
-
 def _give_verdicts(
     nb: NotebookNode, verdicts: dict[str, list[NotebookNode]], outcome: dict[str, Any]
 ) -> None:
     """Test cells get the judge's outputs; one the judge did not reach fails, never passes."""
     for cell in nb.cells:
-        if not _is_test(cell):
+        if not is_test_cell(cell):
             continue
         grade_id = cell.metadata["nbgrader"].get("grade_id")
         if grade_id in verdicts:

@@ -128,3 +128,18 @@ def test_feedback_names_no_path_of_the_graders_machine(graded):
 
     assert "stacks-kernels" not in page and "stacks-run-" not in page
     assert str(datasets.data_root()) not in page and "/course/data/zebrafish" in page
+
+
+def test_the_judge_reads_no_file_a_kernel_links_to(tmp_path):
+    import numpy as np
+
+    from stacks import _exchange
+
+    kernel_folder = tmp_path / "kernel"
+    _exchange.encode({"max_z": np.zeros(3)}, kernel_folder / "value")
+    secret = tmp_path / "graders_answer.npy"  # outside the kernel's folder
+    np.save(secret, np.arange(3))
+    (kernel_folder / "value" / "a0.npy").unlink()
+    (kernel_folder / "value" / "a0.npy").symlink_to(secret)
+    with pytest.raises(ValueError, match="outside the kernel's folder"):
+        _exchange.decode(kernel_folder / "value", root=kernel_folder)
