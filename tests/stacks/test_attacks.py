@@ -16,6 +16,7 @@ from corpus import ROOT, grade_corpus, student
 
 import helpers
 from helpers import datasets
+from stacks import _build
 
 NAME = "00_images_are_arrays"  # 7 points; its first answer cell defines draw_h
 
@@ -63,6 +64,9 @@ def graded(tmp_path_factory, monkeypatch_module):
     monkeypatch_module.setenv("STACKS_GRADER_SECRET", "do-not-show")
     for name in ("zebrafish",):
         datasets.path(name)
+    # The grader builds the course folder itself when it is missing (a fresh clone);
+    # build it first so that the snapshot holds what the grader makes, not what students do.
+    _build.generate([NAME])
     before = _hashes()
     solution = student(NAME)
     first = next(c for c in solution.cells if c.metadata.get("nbgrader", {}).get("solution"))
