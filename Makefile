@@ -25,10 +25,11 @@ course: $(STAMP) sandbox
 	$(BIN)/stacks data
 	$(BIN)/stacks build
 	$(BIN)/stacks selfcheck
+	$(BIN)/stacks start
 	@echo
 	@echo "The course is ready."
-	@echo "  make lab                          open the lectures and exercises in JupyterLab"
-	@echo "  .venv/bin/stacks check NOTEBOOK   check your answers to an exercise"
+	@echo "  make lab                          open the lectures and your exercises (work/) in JupyterLab"
+	@echo "  .venv/bin/stacks check NOTEBOOK   check your answers to an exercise, e.g. work/01_projections.ipynb"
 	@echo "  make test                         run the test suite"
 
 # stacks grade runs every kernel in a bubblewrap sandbox (stacks/_sandbox.py)

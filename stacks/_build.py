@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from filelock import FileLock
 
-from stacks import _config, _markup
+from stacks import _config, _markup, _workspace
 from stacks._errors import BuildError, StacksError
 from stacks._exercise import Exercise, read_declaration
 from stacks._paths import REPO, Paths, exercise_names
@@ -192,7 +192,11 @@ def build(
     *,
     log: Callable[[str], None] = print,
 ) -> list[Path]:
-    """Build the student notebooks ``exercises/*.ipynb`` from the exercise sources.
+    """Build the student notebooks ``exercises/*.ipynb`` (the release) from the sources.
+
+    A release that someone edited is copied to ``work/`` before it is replaced, so that
+    no answer is ever lost (:func:`stacks._workspace.preserve_edits`); students' own
+    copies in ``work/`` are never touched.
 
     Parameters
     ----------
@@ -238,7 +242,7 @@ def build(
             raise BuildError(
                 f"{name}: solution or hidden-test text left in the student notebook: {leaks[0]!r}"
             )
-        students[name] = _markup.dumps(releases[name])
+        students[name] = student_text(name, releases[name])
     paths.exercises.mkdir(parents=True, exist_ok=True)
     written = []
     for name, text in students.items():
@@ -246,6 +250,12 @@ def build(
         if target.exists() and target.read_text(encoding="utf-8") == text:
             log(f"unchanged {target}")
         else:
+            kept = _workspace.preserve_edits(target, paths)
+            if kept is not None:
+                log(
+                    f"{target} had edits: kept them in {kept} (exercises/ holds the release; "
+                    "students work on their copies in work/)"
+                )
             tmp = target.with_name(f".{target.name}.partial")
             tmp.write_text(text, encoding="utf-8")
             os.replace(tmp, target)  # never a half-written notebook
@@ -276,6 +286,18 @@ def course_copy(name: str, destination: Path, paths: Paths = Paths()) -> str:
         source.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(paths.course / "source" / name / f"{name}.ipynb", source / f"{name}.ipynb")
     return f"sqlite:///{destination / 'gradebook.db'}"
+
+
+def student_text(name: str, release: NotebookNode) -> str:
+    """The text of ``exercises/<name>.ipynb``: the release, stamped so that copies can be merged.
+
+    Examples
+    --------
+    >>> text = student_text("01_projections", generate(["01_projections"])["01_projections"])
+    >>> '"stacks_release"' in text
+    True
+    """
+    return _markup.dumps(_workspace.stamp(name, release))
 
 
 def source_notebook(name: str, paths: Paths = Paths()) -> NotebookNode:

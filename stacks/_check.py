@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from stacks import _config, _results
+from stacks import _config, _results, _workspace
 from stacks._errors import StacksError
 from stacks._kernels import GRADING_ENV
 from stacks._paths import Paths
@@ -82,7 +82,7 @@ def check(
 
     Examples
     --------
-    >>> check(Path("exercises/01_projections.ipynb"))  # doctest: +SKIP
+    >>> check(Path("work/01_projections.ipynb"))  # doctest: +SKIP
     01_projections.ipynb: 0 of 6 tests pass, 0 of 9 points (3 s)
       FAIL  0/1  Part 1: load the image sequence (1 point) [test_load]
             not answered yet: an answer cell above still raises NotImplementedError()
@@ -133,5 +133,8 @@ def check(
     execution = stacks.get("execution", {})
     if execution.get("status", "ok") != "ok":
         out(f"note: {execution['message']}")
+    newer = _workspace.newer_release(_read(notebook), paths)
+    if newer:
+        out(f"note: {newer}")
     out("Hidden tests run when your notebook is graded; passing here is necessary, not sufficient.")
     return 0 if passed == len(questions) else 1

@@ -1,4 +1,4 @@
-"""Where the course's folders are: exercise sources, student notebooks, the nbgrader course."""
+"""Where the course's folders are: exercise sources, releases, students' copies, the nbgrader course."""
 
 from __future__ import annotations
 
@@ -20,9 +20,12 @@ class Paths:
     solutions : Path
         The single sources ``NN_name.md`` of the exercises.
     exercises : Path
-        The student notebooks that ``stacks build`` writes.
+        The released student notebooks that ``stacks build`` writes (students work on copies).
     course : Path
         The nbgrader course folder (source, release, gradebook, ``nbgrader_config.py``).
+    work : Path, optional
+        The student's own copies of the exercises, which no command overwrites (default:
+        ``work/`` beside ``exercises``).
 
     Examples
     --------
@@ -30,11 +33,18 @@ class Paths:
     >>> paths = Paths(solutions=Path("my/solutions"))
     >>> paths.solutions, paths.course.name
     (PosixPath('my/solutions'), 'nbgrader')
+    >>> Paths(exercises=Path("class/exercises")).work
+    PosixPath('class/work')
     """
 
     solutions: Path = REPO / "solutions"
     exercises: Path = REPO / "exercises"
     course: Path = REPO / "build" / "nbgrader"
+    work: Path = None  # type: ignore[assignment]  # set in __post_init__
+
+    def __post_init__(self) -> None:
+        if self.work is None:
+            object.__setattr__(self, "work", self.exercises.parent / "work")
 
     def source(self, name: str) -> Path:
         """The single source of exercise ``name``.

@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from stacks import _autograde, _build, _markup, _sandbox
+from stacks import _autograde, _build, _sandbox
 from stacks._paths import Paths, exercise_names
 
 __all__ = ["selfcheck"]
@@ -38,7 +38,9 @@ def selfcheck(
     for name in names:
         release = _build.generate([name], paths)[name]
         current = paths.exercises / f"{name}.ipynb"
-        fresh = current.is_file() and current.read_text(encoding="utf-8") == _markup.dumps(release)
+        fresh = current.is_file() and current.read_text(encoding="utf-8") == _build.student_text(
+            name, release
+        )
         with tempfile.TemporaryDirectory(prefix="stacks-selfcheck-") as tmp:
             submissions = Path(tmp) / "submissions"
             for student, source in (

@@ -10,7 +10,9 @@ In a terminal::
 
     stacks data                                    # generate the course datasets
     stacks build                                   # solutions/*.md -> exercises/*.ipynb
-    stacks check exercises/01_projections.ipynb    # a student checks their work
+    stacks start                                   # a student's own copies in work/
+    stacks check work/01_projections.ipynb         # a student checks their work
+    stacks update 01_projections                   # merge a newer release, keep the answers
     stacks grade submissions --assignment 01_projections --out grades/01
     stacks selfcheck                               # solutions get full marks, blanks 0
 """
@@ -84,6 +86,27 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_start(args: argparse.Namespace) -> int:
+    from stacks._workspace import start
+
+    for found in start(args.names or None):
+        print(found.advice())
+    return 0
+
+
+def _cmd_update(args: argparse.Namespace) -> int:
+    from stacks._workspace import update
+
+    found, notes = update(args.name)
+    if found.kind in ("current", "new"):
+        print(found.advice())
+    else:
+        print(f"merged the release of {args.name} into {found.copy}, keeping your answers")
+    for note in notes:
+        print(f"  {note}")
+    return 0
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     from stacks._check import check
 
@@ -150,11 +173,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="print nothing")
     p.set_defaults(func=_cmd_build)
 
+    p = sub.add_parser(
+        "start", help="make your own copy of each exercise in work/ (never overwrites one)"
+    )
+    p.add_argument("names", nargs="*", metavar="NAME", help="exercises (default: all)")
+    p.set_defaults(func=_cmd_start)
+
+    p = sub.add_parser(
+        "update", help="merge a newer release of an exercise into your copy, keeping your answers"
+    )
+    p.add_argument("name", metavar="NAME", help="exercise name, e.g. 01_projections")
+    p.set_defaults(func=_cmd_update)
+
     p = sub.add_parser("check", help="run your exercise notebook and report each graded question")
     p.add_argument(
         "notebook",
         metavar="NOTEBOOK",
-        help="path of your notebook, e.g. exercises/01_projections.ipynb",
+        help="path of your notebook, e.g. work/01_projections.ipynb",
     )
     p.add_argument(
         "--timeout", type=_seconds, default=120, help="seconds each cell may run (default 120)"
