@@ -22,6 +22,7 @@ import csv
 import io
 import os
 import shutil
+import sys
 import tempfile
 import warnings
 from collections.abc import Callable
@@ -31,7 +32,7 @@ from typing import Any
 
 from nbformat import NotebookNode
 
-from stacks import _build, _config, _feedback, _figures, _results, _sandbox
+from stacks import _build, _config, _feedback, _figures, _results, _sandbox, _secret
 from stacks._errors import GradeError
 from stacks._exercise import Exercise
 from stacks._io import write_atomic
@@ -365,6 +366,8 @@ def grade(
                 # pyplot is imported in the zygote before the kernel starts, so ask for
                 # the inline backend explicitly when the students' figures are wanted
                 "kernel_arguments": ["--matplotlib=inline"] if keep_plots else [],
+                # hidden tests make their data from the course secret, in this process only
+                "hidden_seed": _secret.hidden_seed(assignment, paths, log=_tell),
             },
         )
         max_score = _max_score(db_url, assignment)
@@ -400,6 +403,10 @@ def grade(
     rows = sorted((item.row for item in work), key=lambda r: r.student)
     write_csv(rows, out / "grades.csv")
     return rows
+
+
+def _tell(line: str) -> None:
+    print(f"stacks grade: {line}", file=sys.stderr)
 
 
 def _sanitize(item: _Submission, db_url: str, configuration: Any) -> None:

@@ -401,6 +401,9 @@ class Session:
         A folder that the kernel and the grader both see (the kernel's own folder).
     timeout : float
         Seconds one call of a student's function may run.
+    hidden_seed : int, optional
+        The seed of the data the hidden tests make (:func:`helpers.grading.hidden_data`);
+        None: the practice seed.
     """
 
     def __init__(
@@ -410,8 +413,10 @@ class Session:
         client: Any,
         folder: Path,
         timeout: float,
+        *,
+        hidden_seed: int | None = None,
     ) -> None:
-        self.cells, self.answers = cells, answers
+        self.cells, self.answers, self.hidden_seed = cells, answers, hidden_seed
         self.client, self.folder, self.timeout = client, folder, timeout
         self.verdicts: dict[str, list[NotebookNode]] = {}
         self._next = 0
@@ -455,7 +460,15 @@ class Session:
                 self._dead = str(error)
         if self._dead is not None:
             return [_not_judged(self._dead)]
-        return await asyncio.to_thread(_execute, cell.source, self._namespace)
+        return await asyncio.to_thread(self._execute, cell.source)
+
+    def _execute(self, source: str) -> list[NotebookNode]:
+        from helpers import grading
+
+        if self.hidden_seed is None:
+            return _execute(source, self._namespace)
+        with grading.hidden_data(self.hidden_seed):
+            return _execute(source, self._namespace)
 
 
 def _not_judged(reason: str) -> NotebookNode:

@@ -44,7 +44,9 @@ def kernel_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     >>> env["PYTHONWARNINGS"], env["MPLBACKEND"]
     ('ignore', 'Agg')
     """
-    return {**os.environ, **GRADING_ENV, **(extra or {})}
+    from stacks._secret import without_secret
+
+    return without_secret({**os.environ, **GRADING_ENV, **(extra or {})})
 
 
 class GradingKernelManager(AsyncKernelManager):

@@ -26,6 +26,8 @@ class Paths:
     work : Path, optional
         The student's own copies of the exercises, which no command overwrites (default:
         ``work/`` beside ``exercises``).
+    secret : Path, optional
+        The course secret (default: ``instructor/course-secret`` beside ``exercises``).
 
     Examples
     --------
@@ -41,10 +43,15 @@ class Paths:
     exercises: Path = REPO / "exercises"
     course: Path = REPO / "build" / "nbgrader"
     work: Path = None  # type: ignore[assignment]  # set in __post_init__
+    secret: Path = None  # type: ignore[assignment]  # set in __post_init__
 
     def __post_init__(self) -> None:
         if self.work is None:
             object.__setattr__(self, "work", self.exercises.parent / "work")
+        if self.secret is None:
+            object.__setattr__(
+                self, "secret", self.exercises.parent / "instructor" / "course-secret"
+            )
 
     def source(self, name: str) -> Path:
         """The single source of exercise ``name``.

@@ -28,6 +28,7 @@ from helpers.datasets._access import (
     load_truth,
     path,
     sealed,
+    simulate,
     spacing,
 )
 from helpers.datasets._catalog import NAMES, SPECS
@@ -48,5 +49,6 @@ __all__ = [
     "load_truth",
     "path",
     "sealed",
+    "simulate",
     "spacing",
 ]

@@ -188,7 +188,7 @@ def build(spec: DatasetSpec, seed: int, progress: bool) -> Path:
             started.append(stage)
             bar.set_postfix_str(stage)
 
-        arrays = spec.simulator(spec, _rng(spec.name, seed), step)
+        arrays = spec.simulator(spec, rng_of(spec.name, seed), step)
         step("writing")
         for entry in spec.files:
             write_tiff(
@@ -207,7 +207,7 @@ def build(spec: DatasetSpec, seed: int, progress: bool) -> Path:
     return target
 
 
-def _rng(name: str, seed: int) -> np.random.Generator:
+def rng_of(name: str, seed: int) -> np.random.Generator:
     # One generator per dataset, its stream keyed by the dataset's name so that adding or
     # reordering datasets never changes the data of the others.
     return np.random.default_rng(

@@ -17,7 +17,9 @@ needs, and the checking code is not theirs to read.
 
 The checks are grouped by topic, one private module each: images as arrays
 (``_arrays``), projections and filters (``_projections``) and segmentation
-(``_segmentation``, scored by ``_scores``). This module only declares what is public.
+(``_segmentation``, scored by ``_scores``). The ``check_*_function`` checks call a
+student's function on data made from the hidden seed (``_hidden``), which ``stacks grade``
+sets from the course secret. This module only declares what is public.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from ._arrays import (
     check_unit_float,
 )
 from ._failure import GradingError
+from ._hidden import PRACTICE_SEED, hidden_data, hidden_seed
 from ._ipython import install_handler
 from ._projections import check_filtered, check_projection, check_projection_function
 from ._scores import SegmentationScores, segmentation_scores
@@ -37,11 +40,16 @@ from ._segmentation import (
     check_count,
     check_foreground,
     check_labels,
+    check_mask_function,
     check_objects,
+    check_segmentation_function,
     check_volumes,
+    check_volumes_function,
+    hidden_variant,
 )
 
 __all__ = [
+    "PRACTICE_SEED",
     "GradingError",
     "SegmentationScores",
     "check_brighten",
@@ -51,12 +59,18 @@ __all__ = [
     "check_filtered",
     "check_foreground",
     "check_labels",
+    "check_mask_function",
     "check_objects",
     "check_projection",
     "check_projection_function",
     "check_rgb_to_grey",
+    "check_segmentation_function",
     "check_unit_float",
     "check_volumes",
+    "check_volumes_function",
+    "hidden_data",
+    "hidden_seed",
+    "hidden_variant",
     "segmentation_scores",
 ]
 

@@ -1,4 +1,5 @@
-"""Checks on segmentations: foreground, objects, count, all three at once, volumes.
+"""Checks on segmentations: foreground, objects, count, all three at once, volumes, and
+the same measures of a student's functions called on hidden volumes made at grading time.
 
 Each check validates the student's image, then runs one or more stages; a stage takes
 validated arrays and either passes or fails with the message for its measure.
@@ -7,11 +8,15 @@ validated arrays and either passes or fails with the message for its measure.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
-from ._failure import as_array, fail, shape_text
+from ._failure import GradingError, as_array, fail, shape_text
+from ._hidden import hidden_seed
 from ._scores import (
     SegmentationScores,
     compare_objects,
@@ -19,6 +24,7 @@ from ._scores import (
     number_objects,
     object_labels,
 )
+from ._student_code import call_student_function
 
 
 def _with_shape_of(
@@ -334,12 +340,18 @@ def check_labels(
 
 
 def check_volumes(
-    volumes: Any, labels: Any, *, name: str = "bead_volumes", labels_name: str = "bead_labels"
+    volumes: Any,
+    labels: Any,
+    *,
+    spacing: Sequence[float] | None = None,
+    name: str = "bead_volumes",
+    labels_name: str = "bead_labels",
 ) -> float:
-    """Check one volume (in voxels) per labelled object, consistent with the label image.
+    """Check one volume per labelled object, consistent with the label image.
 
     The order does not matter; the volumes are compared with the voxel counts of the
-    nonzero labels of ``labels``.
+    nonzero labels of ``labels``, times the volume of a voxel when ``spacing`` is given
+    (volumes in physical units, e.g. µm³), as they are (in voxels) when it is not.
 
     Parameters
     ----------
@@ -347,6 +359,8 @@ def check_volumes(
         The student's volumes, one number per object.
     labels : array_like
         The student's label image the volumes were measured on.
+    spacing : sequence of float, optional
+        The voxel size along each axis; the volumes are then expected in its units cubed.
     name, labels_name : str
         How the messages call the two.
 
@@ -358,7 +372,8 @@ def check_volumes(
     Raises
     ------
     GradingError
-        Wrong count of volumes, background included, physical units instead of voxels.
+        Wrong count of volumes, background included, voxels instead of physical units or
+        the other way round.
 
     Examples
     --------
@@ -369,14 +384,19 @@ def check_volumes(
     Traceback (most recent call last):
     ...
     helpers.grading.GradingError: bead_volumes has 1 values but bead_labels has 2 objects; give one volume per object (e.g. [p.area for p in regionprops(bead_labels)]).
+    >>> check_volumes([16, 2], labels, spacing=(2.0, 0.5, 0.5))
+    Traceback (most recent call last):
+    ...
+    helpers.grading.GradingError: bead_volumes are the numbers of voxels: multiply them by the volume of one voxel (the product of the spacing, 0.5).
     """
     label_array = as_array(labels, labels_name)
     if label_array.dtype.kind == "f" or label_array.dtype == bool:
         label_array = label_array.astype(np.int64)
     vols = as_array(volumes, name).astype(np.float64).ravel()
     values, counts = np.unique(label_array, return_counts=True)
-    expected = np.sort(counts[values != 0].astype(np.float64))
-    background = counts[values == 0]
+    voxel = 1.0 if spacing is None else float(np.prod(np.asarray(spacing, dtype=np.float64)))
+    expected = np.sort(counts[values != 0].astype(np.float64)) * voxel
+    background = counts[values == 0] * voxel
     if (
         len(vols) == len(expected) + 1
         and background.size
@@ -391,14 +411,232 @@ def check_volumes(
     got = np.sort(vols)
     if np.allclose(got, expected, rtol=1e-6):
         return 1.0
-    ratio = got / np.maximum(expected, 1)
-    if np.allclose(ratio, ratio[0], rtol=1e-3) and not np.isclose(ratio[0], 1):
+    ratio = got / np.maximum(expected, 1e-12)
+    if spacing is not None and voxel != 1 and np.allclose(ratio, 1 / voxel, rtol=1e-6):
         fail(
-            f"{name} is {ratio[0]:.4g} times the voxel counts: give the volumes in voxels "
-            "(region.area), not in physical units."
+            f"{name} are the numbers of voxels: multiply them by the volume of one voxel "
+            f"(the product of the spacing, {voxel:g})."
         )
+    if np.allclose(ratio, ratio[0], rtol=1e-3) and not np.isclose(ratio[0], 1):
+        unit = "in voxels (region.area)" if spacing is None else f"as voxel counts times {voxel:g}"
+        fail(f"{name} is {ratio[0]:.4g} times what it should be: give the volumes {unit}.")
+    unit = "voxels" if spacing is None else "in the units of the spacing, cubed"
     fail(
-        f"{name} does not match the voxel counts of the objects in {labels_name} (largest "
-        f"difference {np.abs(got - expected).max():g} voxels); measure them on {labels_name} itself, "
+        f"{name} does not match the volumes of the objects in {labels_name} (largest "
+        f"difference {np.abs(got - expected).max():g} {unit}); measure them on {labels_name} itself, "
         "e.g. with skimage.measure.regionprops."
     )
+
+
+# ------------------------------------------------------------------ students' functions
+
+
+@functools.lru_cache(maxsize=4)
+def _variant(
+    dataset: str, seed: int, shape: tuple[int, ...] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The main array and the ground truth of a simulated variant of ``dataset``."""
+    from helpers import datasets
+
+    spec = datasets.SPECS[dataset]
+    arrays = datasets.simulate(dataset, seed, shape)
+    entries = {entry.path: entry for entry in spec.files}
+    if spec.truth is None:
+        raise ValueError(f"{dataset} has no ground truth to grade against")
+    image, truth = entries[spec.main].array(arrays), entries[spec.truth].array(arrays)
+    image.flags.writeable = truth.flags.writeable = False  # shared by every check of a run
+    return image, truth
+
+
+def hidden_variant(
+    dataset: str, shape: Sequence[int] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """A variant of ``dataset`` made from the hidden seed: its main array and ground truth.
+
+    Examples
+    --------
+    >>> image, truth = hidden_variant("beadpack", shape=(24, 40, 40))
+    >>> image.shape == truth.shape == (24, 40, 40)
+    True
+    """
+    return _variant(dataset, hidden_seed(), None if shape is None else tuple(int(n) for n in shape))
+
+
+def _spacing(dataset: str) -> tuple[float, ...]:
+    from helpers import datasets
+
+    return tuple(float(s) for s in datasets.SPECS[dataset].spacing)
+
+
+def _call_on(func: Callable[..., Any], image: np.ndarray, *rest: Any, what: str = "volume") -> Any:
+    """Call the student's function on a copy of the hidden image; it must not change it."""
+    given = image.copy()
+    fname = getattr(func, "__name__", "your function")
+    out = call_student_function(func, fname, given, *rest)
+    if not np.array_equal(given, image):
+        fail(f"{fname} changed the {what} it was given; work on a copy.")
+    return out
+
+
+def _where(dataset: str, shape: tuple[int, ...]) -> str:
+    return f"on a hidden {dataset} volume of shape {shape_text(shape)} (made at grading time)"
+
+
+def check_mask_function(
+    func: Callable[[np.ndarray], Any],
+    dataset: str = "beadpack",
+    *,
+    shape: Sequence[int] | None = None,
+    min_dice: float = 0.9,
+) -> float:
+    """Call a student's ``mask(volume)`` on a hidden variant of ``dataset``; check its foreground.
+
+    Parameters
+    ----------
+    func : callable
+        The student's function of one volume, returning a mask (or labels) of its shape.
+    dataset : str
+        The dataset whose physics the hidden volume has.
+    shape : sequence of int, optional
+        The hidden volume's shape (default: the dataset's own).
+    min_dice : float
+        Smallest accepted Dice coefficient of the foregrounds.
+
+    Returns
+    -------
+    float
+        The Dice coefficient.
+
+    Raises
+    ------
+    GradingError
+        As :func:`check_foreground` does, saying that the volume was a hidden one.
+
+    Examples
+    --------
+    >>> check_mask_function(lambda v: v > 128, shape=(24, 40, 40)) > 0.8
+    True
+    >>> check_mask_function(lambda v: v < 128, shape=(24, 40, 40))
+    Traceback (most recent call last):
+    ...
+    helpers.grading.GradingError: on a hidden beadpack volume of shape (24, 40, 40) (made at grading time): the foreground of <lambda>(volume) is inverted: the beads should be nonzero and the background 0 (try `~mask` or the opposite comparison with the threshold).
+    """
+    image, truth = hidden_variant(dataset, shape)
+    fname = getattr(func, "__name__", "your function")
+    out = _call_on(func, image)
+    with _prefixed(_where(dataset, image.shape)):
+        return check_foreground(out, truth, min_dice=min_dice, name=f"{fname}(volume)")
+
+
+def check_segmentation_function(
+    func: Callable[[np.ndarray, tuple[float, ...]], Any],
+    dataset: str = "beadpack",
+    *,
+    shape: Sequence[int] | None = None,
+    min_matched: float | None = 0.85,
+    iou_threshold: float = 0.7,
+    count_tolerance: float | None = None,
+) -> float:
+    """Call a student's ``segment(volume, spacing)`` on a hidden variant of ``dataset``.
+
+    The labels it returns are scored against the variant's ground truth by matched IoU
+    (:func:`check_objects`) and, when ``count_tolerance`` is given, by the number of
+    objects (:func:`check_count`).
+
+    Parameters
+    ----------
+    func : callable
+        The student's function of a volume and its voxel spacing, returning labels.
+    dataset : str
+        The dataset whose physics the hidden volume has.
+    shape : sequence of int, optional
+        The hidden volume's shape (default: the dataset's own).
+    min_matched : float or None
+        Smallest accepted fraction of true objects matched (None: not checked).
+    iou_threshold : float
+        IoU above which an object counts as matched.
+    count_tolerance : float or None
+        Largest accepted relative error of the count (None: not checked).
+
+    Returns
+    -------
+    float
+        The mean IoU of the matched objects.
+
+    Raises
+    ------
+    GradingError
+        With the message of the measure that failed, saying the volume was a hidden one.
+
+    Examples
+    --------
+    >>> from skimage import measure
+    >>> check_segmentation_function(lambda v, s: measure.label(v > 128), shape=(24, 40, 40))
+    Traceback (most recent call last):
+    ...
+    helpers.grading.GradingError: on a hidden beadpack volume of shape (24, 40, 40) (made at grading time): ...
+    """
+    image, truth = hidden_variant(dataset, shape)
+    fname = getattr(func, "__name__", "your function")
+    out = _call_on(func, image, _spacing(dataset))
+    name = f"{fname}(volume, spacing)"
+    with _prefixed(_where(dataset, image.shape)):
+        labels = _label_image(out, truth, name)
+        mean_iou = 0.0
+        if min_matched is not None:
+            mean_iou = _objects_stage(labels, truth, min_matched, iou_threshold, name).mean_iou
+        if count_tolerance is not None:
+            _count_stage(
+                number_objects(labels).count, number_objects(truth).count, count_tolerance, name
+            )
+    return float(mean_iou)
+
+
+def check_volumes_function(
+    func: Callable[[np.ndarray, tuple[float, ...]], Any],
+    dataset: str = "beadpack",
+    *,
+    shape: Sequence[int] | None = None,
+    spacing: Sequence[float] = (2.0, 0.5, 0.5),
+) -> float:
+    """Call a student's ``volumes(labels, spacing)`` on hidden labels with another spacing.
+
+    The labels are the ground truth of a hidden variant of ``dataset``; the spacing is not
+    the dataset's, so that a function that ignores it, or assumes cubic voxels, fails.
+
+    Returns
+    -------
+    float
+        1.0 when the volumes are right.
+
+    Raises
+    ------
+    GradingError
+        As :func:`check_volumes` does, saying the labels were hidden ones.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def volumes(labels, spacing):
+    ...     return np.bincount(labels.ravel())[1:][np.bincount(labels.ravel())[1:] > 0] * np.prod(spacing)
+    >>> check_volumes_function(volumes, shape=(24, 40, 40))
+    1.0
+    """
+    _, truth = hidden_variant(dataset, shape)
+    fname = getattr(func, "__name__", "your function")
+    spacing = tuple(float(s) for s in spacing)
+    out = _call_on(func, truth, spacing, what="labels")
+    where = f"on hidden labels of shape {shape_text(truth.shape)} with spacing {spacing}"
+    with _prefixed(where):
+        return check_volumes(
+            out, truth, spacing=spacing, name=f"{fname}(labels, spacing)", labels_name="the labels"
+        )
+
+
+@contextlib.contextmanager
+def _prefixed(where: str) -> Iterator[None]:
+    """Put ``where`` in front of the message of a check that fails inside the block."""
+    try:
+        yield
+    except GradingError as error:
+        raise GradingError(f"{where}: {error}") from None

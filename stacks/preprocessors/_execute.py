@@ -34,7 +34,7 @@ from jupyter_core.utils import run_sync
 from nbformat import NotebookNode
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Bool, Dict, Float, List, Unicode
+from traitlets import Bool, Dict, Float, Integer, List, Unicode
 from traitlets.config import Config
 
 from stacks import _exchange, _judge, _sandbox
@@ -156,6 +156,14 @@ class ExecuteWithLimits(NbGraderPreprocessor):
             "Decide the test cells outside the kernel (stacks._judge): the kernel runs every "
             "other cell, then the exercise's own test cells run in the grader on values "
             "copied out of it."
+        ),
+    ).tag(config=True)
+    hidden_seed = Integer(
+        None,
+        allow_none=True,
+        help=(
+            "Seed of the data that hidden tests make (helpers.grading.hidden_data); default: "
+            "derived from the course secret and the assignment (stacks._secret)."
         ),
     ).tag(config=True)
     judge_source = Unicode(
@@ -338,7 +346,14 @@ class ExecuteWithLimits(NbGraderPreprocessor):
             judge = None
             if self.judge:
                 cells, answers = self._judge_plan(client.resources)
-                judge = _judge.Session(cells, answers, client, target.parent, self.timeout)
+                judge = _judge.Session(
+                    cells,
+                    answers,
+                    client,
+                    target.parent,
+                    self.timeout,
+                    hidden_seed=self._hidden_seed(client.resources),
+                )
                 client.resources.setdefault("stacks", {})["verdicts"] = judge.verdicts
             for index, cell in enumerate(client.nb.cells):
                 if judge is not None and is_test_cell(cell):
@@ -369,6 +384,17 @@ class ExecuteWithLimits(NbGraderPreprocessor):
                 with np.load(io.BytesIO(raw), allow_pickle=False) as data:
                     return {key: data[key] for key in data.files}
             return {}
+
+    def _hidden_seed(self, resources: Mapping[str, Any]) -> int | None:
+        """The configured seed, or the course secret's for this assignment (None: practice)."""
+        if self.hidden_seed is not None:
+            return int(self.hidden_seed)
+        assignment = (resources.get("nbgrader") or {}).get("assignment")
+        if not assignment:
+            return None  # stacks check: a student's own run has no hidden tests
+        from stacks import _secret
+
+        return _secret.hidden_seed(str(assignment))
 
     def _judge_plan(
         self, resources: dict[str, Any]

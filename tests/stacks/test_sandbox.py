@@ -298,8 +298,9 @@ def test_answers_copied_from_the_disk_earn_nothing(tmp_path):
         ),
     }
     rows, _ = grade_corpus(tmp_path, name, students)
-    # only the mask, computed honestly, keeps its points (2 of 9)
-    assert {who: float(row["score"]) for who, row in rows.items()} == {"truth": 2, "file": 2}
+    # the labels earn nothing; the mask and the volume function, computed honestly, keep
+    # their points (2 + 2 of 9)
+    assert {who: float(row["score"]) for who, row in rows.items()} == {"truth": 4, "file": 4}
 
 
 def test_a_flood_of_output_is_cut_with_a_note():
