@@ -32,7 +32,7 @@ from ._arrays import (
     check_unit_float,
 )
 from ._failure import GradingError
-from ._hidden import PRACTICE_SEED, hidden_data, hidden_seed
+from ._hidden import hidden_data, hidden_seed
 from ._ipython import install_handler
 from ._projections import check_filtered, check_projection, check_projection_function
 from ._scores import SegmentationScores, segmentation_scores
@@ -49,7 +49,6 @@ from ._segmentation import (
 )
 
 __all__ = [
-    "PRACTICE_SEED",
     "GradingError",
     "SegmentationScores",
     "check_brighten",

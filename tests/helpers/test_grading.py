@@ -73,12 +73,18 @@ def test_public_names_are_the_ones_the_exercises_use():
         "check_filtered",
         "check_foreground",
         "check_labels",
+        "check_mask_function",
         "check_objects",
         "check_projection",
         "check_projection_function",
         "check_rgb_to_grey",
+        "check_segmentation_function",
         "check_unit_float",
         "check_volumes",
+        "check_volumes_function",
+        "hidden_data",
+        "hidden_seed",
+        "hidden_variant",
         "segmentation_scores",
     ]
     assert all(hasattr(grading, name) for name in grading.__all__)
@@ -560,12 +566,34 @@ def test_volumes_messages():
         labels,
         match="includes the background",
     )
-    fails(grading.check_volumes, [c * 125 for c in counts], labels, match="not in physical units")
+    fails(
+        grading.check_volumes,
+        [c * 125 for c in counts],
+        labels,
+        match="125 times what it should be: give the volumes in voxels (region.area)",
+    )
     fails(
         grading.check_volumes,
         [counts[0] + 3, counts[1]],
         labels,
-        match="does not match the voxel counts",
+        match="does not match the volumes of the objects in bead_labels (largest difference 3 voxels)",
+    )
+    # in physical units: the voxel counts times the volume of a voxel (2 x 0.5 x 0.5 = 0.5)
+    spacing = (2.0, 0.5, 0.5)
+    assert grading.check_volumes([c * 0.5 for c in counts], labels, spacing=spacing) == 1.0
+    fails(
+        grading.check_volumes,
+        counts,
+        labels,
+        spacing=spacing,
+        match="are the numbers of voxels: multiply them by the volume of one voxel",
+    )
+    fails(
+        grading.check_volumes,
+        [c * 0.25 for c in counts],  # the area of a voxel's face: the spacing of Z ignored
+        labels,
+        spacing=spacing,
+        match="0.5 times what it should be",
     )
 
 
