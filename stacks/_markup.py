@@ -10,6 +10,7 @@ the cell.
 from __future__ import annotations
 
 import ast
+import itertools
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -330,6 +331,35 @@ def secret_lines(nb: NotebookNode) -> set[str]:
         secret |= inside
         public |= {line.strip() for line in cell.source.splitlines()} - inside
     return {line for line in secret - public if len(line) >= 8}
+
+
+def secret_runs(nb: NotebookNode) -> set[tuple[str, ...]]:
+    """Evidence of an answer in a file other than a student notebook.
+
+    A hidden-test line is evidence on its own (one-line tuples); a line of solution code
+    only together with the line that follows it in the same solution (pairs), or alone
+    when its solution is one line: library code shares single lines such as
+    ``return out`` with solutions, never two in a row.
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> cell = nbformat.v4.new_code_cell(
+    ...     "### BEGIN SOLUTION\\nsmoothed = blur(image)\\nanswer = compute(smoothed)\\n### END SOLUTION")
+    >>> sorted(secret_runs(nbformat.v4.new_notebook(cells=[cell])))
+    [('smoothed = blur(image)', 'answer = compute(smoothed)')]
+    """
+    distinctive = secret_lines(nb)
+    runs: set[tuple[str, ...]] = set()
+    for cell in nb.cells:
+        hidden, _ = regions(cell.source, HIDDEN_BEGIN, HIDDEN_END)
+        runs |= {(line.strip(),) for line in hidden if line.strip() in distinctive}
+        solution, _ = regions(cell.source, SOLUTION_BEGIN, SOLUTION_END)
+        lines = [line.strip() for line in solution if line.strip() in distinctive]
+        if len(lines) == 1:
+            runs.add((lines[0],))
+        runs |= set(itertools.pairwise(lines))
+    return runs
 
 
 def find_leaks(student: NotebookNode, secret: Iterable[str]) -> list[str]:

@@ -15,6 +15,7 @@ In a terminal::
     stacks update 01_projections                   # merge a newer release, keep the answers
     stacks grade submissions --assignment 01_projections --out grades/01
     stacks selfcheck                               # solutions get full marks, blanks 0
+    stacks release ../student-release              # what students get, without the answers
 """
 
 from __future__ import annotations
@@ -107,6 +108,13 @@ def _cmd_update(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_release(args: argparse.Namespace) -> int:
+    from stacks._release import release
+
+    release(Path(args.destination))
+    return 0
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     from stacks._check import check
 
@@ -184,6 +192,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("name", metavar="NAME", help="exercise name, e.g. 01_projections")
     p.set_defaults(func=_cmd_update)
+
+    p = sub.add_parser(
+        "release",
+        help="write what students get into a new folder: no solutions, hidden tests or secret",
+    )
+    p.add_argument("destination", metavar="DIR", help="a new folder outside the course")
+    p.set_defaults(func=_cmd_release)
 
     p = sub.add_parser("check", help="run your exercise notebook and report each graded question")
     p.add_argument(

@@ -76,14 +76,22 @@ def check_dimensions(n_images: Any, height: Any, width: Any, shape: tuple[int, i
     return 1.0
 
 
+def _h_mask() -> np.ndarray:
+    """The letter as a mask of 24 rows x 20 columns: two uprights and a bar, 3 pixels wide.
+
+    Written as a shape, not as the drawing code the exercise asks for: this package is in
+    the students' hands (``stacks release`` refuses to ship a solution's lines).
+    """
+    rows, columns = np.ogrid[:24, :20]
+    return (columns < 3) | (columns >= 17) | ((rows >= 11) & (rows < 14))
+
+
 def _reference_h(image: np.ndarray, coords: tuple[int, int], color: Any) -> np.ndarray:
     """The reference drawing for :func:`check_draw_h` (kept out of the docstrings)."""
     out = image.copy()
     r, c = coords
-    canvas = out[r : r + 24, c : c + 20]
-    canvas[:, :3] = color
-    canvas[:, -3:] = color
-    canvas[11:14] = color
+    window = out[r : r + 24, c : c + 20]  # clipped at the image's edges, as a slice is
+    window[_h_mask()[: window.shape[0], : window.shape[1]]] = color
     return out
 
 
