@@ -9,8 +9,8 @@ JupyterLab that ``make lab`` starts, with the same settings (``.jupyter/``, foun
   up to ``sc.slice_explorer(cells)``, find a slider and a picture (not the text
   ``SliceExplorer(...)``/``VBox(...)`` that shows when the widget JavaScript is missing),
   move the slider with the arrow keys and see the picture change.
-- ``test_exercise_in_jupyterlab``: open ``exercises/01_projections.ipynb`` (the student
-  version), type the answers into the solution cells with the editor, Run > Run All Cells,
+- ``test_exercise_in_jupyterlab``: open ``work/01_projections.ipynb`` (the student's copy
+  of the release, made by ``stacks start``), type the answers into the solution cells with the editor, Run > Run All Cells,
   and see every check pass: no error or warning output, every cell executed.
 - ``test_static_html_shows_viewer_picture``: a lecture executed with nbclient (widget
   state stored) and exported by ``scripts/browser_export.py`` (nbconvert, ``lab``
@@ -52,13 +52,17 @@ import jupytext
 import numpy as np
 import pytest
 
+from stacks import _workspace
+from stacks._paths import Paths
+
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "build" / "browser-screenshots"
 CONFIG_DIR = ROOT / ".jupyter"
 
 LECTURE = "lectures/02_3d_filtering.md"
 VIEWER_CALL = "slice_explorer("
-EXERCISE = "exercises/01_projections.ipynb"
+RELEASE = "exercises/01_projections.ipynb"
+EXERCISE = "work/01_projections.ipynb"  # the student's copy, made by `stacks start`
 SOLUTION = "solutions/01_projections.md"
 DATASETS = ("cells", "zebrafish")  # what the lecture and the exercise above load
 
@@ -192,7 +196,7 @@ class Lab:
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory, shots) -> Lab:
     """JupyterLab as `make lab` runs it, serving a temporary copy of the course."""
-    missing = [p for p in (LECTURE, EXERCISE, SOLUTION) if not (ROOT / p).is_file()]
+    missing = [p for p in (LECTURE, RELEASE, SOLUTION) if not (ROOT / p).is_file()]
     assert not missing, f"the browser test needs {missing}; run `make course` first"
     tmp = tmp_path_factory.mktemp("lab")
     _generate_data(tmp)
@@ -203,6 +207,8 @@ def lab(tmp_path_factory, shots) -> Lab:
             root / folder,
             ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
         )
+    # the student's own copies, as `make course` makes them
+    _workspace.start(paths=Paths(exercises=root / "exercises"))
     for name in ("jupytext.toml", ".jupytext.toml", ".jupytext"):  # jupytext's own config
         if (ROOT / name).is_file():
             shutil.copy2(ROOT / name, root / name)
