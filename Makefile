@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $(STAMP)
 
 course: $(STAMP) sandbox
-	$(BIN)/stacks data
+	$(BIN)/stacks data $(if $(STUDENT),--student $(STUDENT))
 	@# the exercise sources are the instructor's: a student release has none to build
 	@if [ -d solutions ]; then $(BIN)/stacks build && $(BIN)/stacks selfcheck; fi
 	$(BIN)/stacks start

@@ -18,6 +18,7 @@ One broken or endless submission only ever costs its own row.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
 import os
@@ -32,7 +33,7 @@ from typing import Any
 
 from nbformat import NotebookNode
 
-from stacks import _build, _config, _feedback, _figures, _results, _sandbox, _secret
+from stacks import _build, _config, _feedback, _figures, _results, _roster, _sandbox, _secret
 from stacks._errors import GradeError
 from stacks._exercise import Exercise
 from stacks._io import write_atomic
@@ -73,6 +74,7 @@ class _Submission:
     notebook: NotebookNode | None = None
     resources: dict[str, Any] = field(default_factory=dict)
     questions: list[_results.Question] = field(default_factory=list)
+    data: Path | None = None  # the student's own variant of the data (a roster), or None
 
 
 #: Entries of a submissions folder that are not students: made by tools, not people.
@@ -280,6 +282,7 @@ def grade(
     keep_plots: bool = False,
     fork: bool = True,
     sandbox: bool = True,
+    roster: Path | None = None,
     log: Callable[[str], None] = lambda s: None,
 ) -> list[Row]:
     """Autograde ``submissions/<student>/<assignment>.ipynb`` into ``out``.
@@ -310,6 +313,10 @@ def grade(
     sandbox : bool
         Run each kernel in the sandbox of :mod:`stacks._sandbox` (bubblewrap). False only
         for trusted notebooks; every row records it.
+    roster : Path, optional
+        A CSV with a ``student`` column: each student listed is graded on their own
+        variant of the data (:mod:`stacks._roster`), made here from the course secret;
+        a student not listed is graded on the shared data, and the row says so.
     log : callable
         Receives notices (e.g. a zygote that could not start).
 
@@ -345,6 +352,8 @@ def grade(
     work = find_submissions(submissions, assignment)
     for item in work:
         item.row.sandbox = "bubblewrap" if sandbox else "none"
+    if roster is not None:
+        _assign_variants(work, _roster.read_roster(roster), paths)
     _quiet_gradebook()
     out.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="stacks-grade-"))
@@ -371,7 +380,7 @@ def grade(
             },
         )
         max_score = _max_score(db_url, assignment)
-        _prepare_data(exercise)
+        _prepare_data(exercise, work)
         runnable = []
         for item in work:
             item.row.max_score = max_score
@@ -437,13 +446,30 @@ def _sanitize(item: _Submission, db_url: str, configuration: Any) -> None:
         item.notebook = None
 
 
-def _prepare_data(exercise: Exercise) -> None:
-    """Generate the datasets the exercise declares before kernels start, so that no two
-    kernels generate them at once and no kernel spends its time limit on it."""
+def _assign_variants(work: list[_Submission], students: list[str], paths: Paths) -> None:
+    """Point each listed student's submission at their variant of the data."""
+    secret = _secret.read_or_make(paths, log=_tell)
+    listed = set(students)
+    for item in work:
+        if item.row.student in listed:
+            item.data = _roster.variant_folder(_roster.data_seed(secret, item.row.student), paths)
+        else:
+            note = "not on the roster: graded on the shared data"
+            item.row.message = f"{item.row.message}; {note}" if item.row.message else note
+
+
+def _prepare_data(exercise: Exercise, work: list[_Submission]) -> None:
+    """Generate the datasets the exercise declares (and each student's variant of them)
+    before kernels start, so that no two kernels generate them at once and no kernel
+    spends its time limit on it."""
     from helpers import datasets
 
     for name in exercise.datasets:
         datasets.path(name)
+    for folder in sorted({item.data for item in work if item.data is not None}):
+        with datasets.use_data(folder):
+            for name in exercise.datasets:
+                datasets.variant(name, int(folder.name))
 
 
 async def _run_all(
@@ -467,12 +493,17 @@ async def _run_all(
     harvest = {h.name: h.plane for h in exercise.harvest}
 
     async def one(item: _Submission) -> None:
-        async with gate:
-            workdir = scratch / "run" / item.row.student
-            workdir.mkdir(parents=True, exist_ok=True)
-            item.resources.setdefault("metadata", {})["path"] = str(workdir)
-            await _autograde(item, configuration, harvest)
-        _finish(item, out, exercise)
+        from helpers import datasets
+
+        # each task has its own context: the kernel's data view, the judge's set-up cells
+        # and the feedback pictures all see this student's variant of the data
+        with datasets.use_data(item.data) if item.data is not None else contextlib.nullcontext():
+            async with gate:
+                workdir = scratch / "run" / item.row.student
+                workdir.mkdir(parents=True, exist_ok=True)
+                item.resources.setdefault("metadata", {})["path"] = str(workdir)
+                await _autograde(item, configuration, harvest)
+            _finish(item, out, exercise)
         bar.update(1)
 
     await asyncio.gather(*(one(item) for item in runnable))

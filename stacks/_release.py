@@ -23,7 +23,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from stacks import _build, _markup
+from stacks import _build, _markup, _roster
 from stacks._errors import StacksError
 from stacks._paths import REPO, Paths, exercise_names
 
@@ -115,12 +115,15 @@ def release(
     paths: Paths = Paths(),
     *,
     root: Path = REPO,
+    roster: Path | None = None,
     log: Callable[[str], None] = print,
 ) -> list[Path]:
     """Write the student release of the course into ``destination``.
 
     The student notebooks are rebuilt first, so that the release has the current ones.
-    ``destination`` must not exist or be empty: nothing is ever written over.
+    ``destination`` must not exist or be empty: nothing is ever written over. With a
+    ``roster``, the release also holds ``data/seeds.csv``, each student's data seed
+    (:mod:`stacks._roster`), for ``stacks data --student ID``.
 
     Returns
     -------
@@ -143,6 +146,7 @@ def release(
         raise StacksError(f"{destination} exists and is not an empty folder; give a new one")
     if destination.resolve().is_relative_to(root.resolve()):
         raise StacksError(f"{destination} is inside the course ({root}); give a folder outside it")
+    students = _roster.read_roster(roster) if roster is not None else []
     _build.build(paths=paths, log=lambda line: None)
     runs: set[tuple[str, ...]] = set()
     for name in exercise_names(paths):
@@ -160,6 +164,8 @@ def release(
             (staging / relative).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(root / relative, staging / relative)
         shutil.copyfile(_README, staging / "README.md")
+        if students:
+            _roster.write_seeds(students, staging / "data", paths)
         os.chmod(staging, 0o755)
         if destination.exists():
             destination.rmdir()
@@ -167,6 +173,10 @@ def release(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    written = [*files, Path("README.md")]
+    written = [
+        *files,
+        Path("README.md"),
+        *([Path("data") / _roster.SEEDS_FILE] if students else []),
+    ]
     log(f"released {len(written)} files to {destination}")
     return written

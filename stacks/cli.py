@@ -73,8 +73,30 @@ def _cmd_data(args: argparse.Namespace) -> int:
             raise StacksError(
                 f"unknown dataset {name!r}; the known datasets are: {', '.join(datasets.NAMES)}"
             )
+    seed = args.seed
+    if args.student is not None:
+        from stacks._roster import SEEDS_FILE, read_seeds
+
+        table = datasets.data_root() / SEEDS_FILE
+        seeds = read_seeds(table)
+        if not seeds:
+            raise StacksError(
+                f"--student needs the table of seeds {table}, which your course release ships"
+            )
+        if args.student not in seeds:
+            raise StacksError(
+                f"{args.student!r} is not in {table}; check the spelling of your student id"
+            )
+        if args.seed is not None:
+            raise StacksError("give --student or --seed, not both")
+        seed = seeds[args.student]
     for name in args.names or datasets.NAMES:
-        folder = datasets.generate(name, seed=args.seed, progress=not args.quiet)
+        if seed is None:
+            # no seed asked for: keep what is there (a student's own variant stays theirs),
+            # make what is missing, repair what is damaged
+            folder = datasets.path(name)
+        else:
+            folder = datasets.variant(name, seed, progress=not args.quiet)
         info = datasets.describe(name)
         print(f"{name}: {info['shape']} {info['dtype']} -> {folder}")
     return 0
@@ -111,7 +133,7 @@ def _cmd_update(args: argparse.Namespace) -> int:
 def _cmd_release(args: argparse.Namespace) -> int:
     from stacks._release import release
 
-    release(Path(args.destination))
+    release(Path(args.destination), roster=Path(args.roster) if args.roster else None)
     return 0
 
 
@@ -135,6 +157,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         keep_plots=args.keep_plots,
         fork=not args.no_fork,
         sandbox=not args.no_sandbox,
+        roster=Path(args.roster) if args.roster else None,
     )
     seconds = time.perf_counter() - started
     width = max(len(r.student) for r in rows)
@@ -170,7 +193,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("data", help="generate the simulated course datasets")
     p.add_argument("names", nargs="*", metavar="NAME", help="datasets to generate (default: all)")
-    p.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    p.add_argument(
+        "--seed",
+        type=_seed,
+        default=None,
+        help="make the datasets from this seed (default: keep the data there; what is missing "
+        "is made with seed 0)",
+    )
+    p.add_argument(
+        "--student",
+        metavar="ID",
+        help="make your own variant of the data, with the seed your course gave your id",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_data)
 
@@ -198,6 +232,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="write what students get into a new folder: no solutions, hidden tests or secret",
     )
     p.add_argument("destination", metavar="DIR", help="a new folder outside the course")
+    p.add_argument(
+        "--roster",
+        metavar="CSV",
+        help="a CSV with a 'student' column: ship each student's data seed (data/seeds.csv)",
+    )
     p.set_defaults(func=_cmd_release)
 
     p = sub.add_parser("check", help="run your exercise notebook and report each graded question")
@@ -243,6 +282,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run kernels without the bubblewrap sandbox (trusted notebooks only; "
         "grades.csv records it)",
+    )
+    p.add_argument(
+        "--roster",
+        metavar="CSV",
+        help="a CSV with a 'student' column: grade each student on their own variant of the data",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_grade)

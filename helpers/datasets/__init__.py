@@ -30,11 +30,12 @@ from helpers.datasets._access import (
     sealed,
     simulate,
     spacing,
+    variant,
 )
 from helpers.datasets._catalog import NAMES, SPECS
 from helpers.datasets._simulate import GENERATOR_VERSION
 from helpers.datasets._spec import DatasetSpec
-from helpers.datasets._store import data_root
+from helpers.datasets._store import data_root, use_data
 
 __all__ = [
     "GENERATOR_VERSION",
@@ -51,4 +52,6 @@ __all__ = [
     "sealed",
     "simulate",
     "spacing",
+    "use_data",
+    "variant",
 ]

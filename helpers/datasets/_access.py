@@ -119,6 +119,36 @@ def generate(name: str, seed: int = 0, progress: bool = True) -> Path:
         return build(spec, int(seed), progress)
 
 
+def variant(name: str, seed: int, progress: bool = False) -> Path:
+    """The dataset made from ``seed`` in the current data folder, generated only when needed.
+
+    Unlike :func:`generate`, a folder that already holds this seed's files, undamaged, is
+    left as it is; unlike :func:`path`, a folder made from another seed is replaced. A
+    grader uses it inside :func:`use_data` to keep one variant per student.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from helpers import datasets
+    >>> with tempfile.TemporaryDirectory() as folder, datasets.use_data(Path(folder)):
+    ...     first = datasets.variant("timelapse", 3)
+    ...     stamp = (first / "manifest.json").stat().st_mtime_ns
+    ...     again = datasets.variant("timelapse", 3)
+    ...     (again / "manifest.json").stat().st_mtime_ns == stamp
+    True
+    """
+    spec = _spec(name)
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"seed must be a whole number of 0 or more, not {seed!r}")
+    root = data_root()
+    root.mkdir(parents=True, exist_ok=True)
+    with lock(root, name):
+        problem, found = verify(root / name, spec)
+        if problem is None and found == seed:
+            return root / name
+        return build(spec, int(seed), progress=progress)
+
+
 def simulate(name: str, seed: int, shape: tuple[int, ...] | None = None) -> dict[str, np.ndarray]:
     """Simulate a variant of a dataset in memory: its arrays by name, no file written.
 

@@ -11,6 +11,9 @@ import shutil
 import sys
 import tempfile
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from importlib.metadata import version
 from pathlib import Path
 
@@ -27,14 +30,41 @@ from helpers.datasets._tiff import write_tiff
 _verified: dict[Path, tuple[int, int, int, int]] = {}
 
 
+# the data folder chosen for a block of code (use_data): a context variable, so that
+# threads and tasks grading different students each see their own
+_CHOSEN: ContextVar[Path | None] = ContextVar("data_folder", default=None)
+
+
+@contextmanager
+def use_data(folder: Path) -> Iterator[Path]:
+    """Make :func:`data_root` return ``folder`` inside the block (and its threads).
+
+    A grader uses it to give each student's notebook that student's variant of the data.
+
+    Examples
+    --------
+    >>> with use_data(Path("/tmp/variants/7")):
+    ...     data_root()
+    PosixPath('/tmp/variants/7')
+    >>> data_root().name
+    'data'
+    """
+    token = _CHOSEN.set(Path(folder).expanduser().absolute())
+    try:
+        yield _CHOSEN.get()  # type: ignore[misc]
+    finally:
+        _CHOSEN.reset(token)
+
+
 def data_root() -> Path:
     """Return the folder that holds the datasets.
 
     Returns
     -------
     pathlib.Path
-        ``$STACKS_DATA`` if that environment variable is set, else the repository's
-        ``data`` folder. It need not exist yet.
+        The folder chosen with :func:`use_data`, else ``$STACKS_DATA`` if that
+        environment variable is set, else the repository's ``data`` folder. It need not
+        exist yet.
 
     Examples
     --------
@@ -42,6 +72,9 @@ def data_root() -> Path:
     >>> datasets.data_root().name
     'data'
     """
+    chosen = _CHOSEN.get()
+    if chosen is not None:
+        return chosen
     env = os.environ.get("STACKS_DATA")
     if env:
         return Path(env).expanduser().absolute()

@@ -337,9 +337,12 @@ class ExecuteWithLimits(NbGraderPreprocessor):
         self, client: Any, target: Path, log: Any, progress: _Progress
     ) -> dict[str, np.ndarray]:
         # the kernel's own stdout/stderr (start-up notices, crash reports) go to a log
-        async with client.async_setup_kernel(
-            env=kernel_env(dict(self.kernel_env)), stdout=log, stderr=log
-        ):
+        from helpers import datasets
+
+        # an unsandboxed kernel reads the data where the grader does (a student's own
+        # variant when grading with a roster); a sandboxed one sees them at DATA_VIEW
+        env = {"STACKS_DATA": str(datasets.data_root()), **self.kernel_env}
+        async with client.async_setup_kernel(env=kernel_env(env), stdout=log, stderr=log):
             info = await client.async_wait_for_reply(await _maybe_await(client.kc.kernel_info()))
             if info is not None and "language_info" in info["content"]:
                 client.nb.metadata["language_info"] = info["content"]["language_info"]

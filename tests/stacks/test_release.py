@@ -13,7 +13,7 @@ import tifffile
 from corpus import EXERCISES, ROOT
 
 from helpers import datasets
-from stacks import StacksError, _build, _markup, _release, _secret
+from stacks import StacksError, _build, _markup, _release, _roster, _secret
 from stacks._paths import Paths
 
 
@@ -165,3 +165,14 @@ def test_a_student_starts_and_checks_an_exercise_in_the_release(released):
     # a blank exercise: every test runs and fails, and says so; nothing needs solutions/
     assert checked.returncode == 1, checked.stderr
     assert "tests pass, 0 of 7 points" in checked.stdout, checked.stdout
+
+
+def test_a_release_for_a_roster_ships_each_students_seed_and_no_secret(tmp_path):
+    (tmp_path / "roster.csv").write_text("student\nalice\nbob\n")
+    destination = tmp_path / "course"
+    written = _release.release(destination, roster=tmp_path / "roster.csv", log=lambda line: None)
+    table = destination / "data" / "seeds.csv"
+    assert table.relative_to(destination) in written
+    secret = _secret.read_or_make()
+    assert _roster.read_seeds(table) == {s: _roster.data_seed(secret, s) for s in ("alice", "bob")}
+    assert secret not in table.read_bytes()
