@@ -23,6 +23,7 @@ import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -119,9 +120,16 @@ def _bare(axes: Any) -> None:
         ax.set_yticks([])
 
 
-@lru_cache(maxsize=8)
 def _reference(reference: str) -> np.ndarray:
-    """A reference file named ``dataset/file``, e.g. ``zebrafish/MaxZ.tif``."""
+    """A reference file named ``dataset/file``, e.g. ``zebrafish/MaxZ.tif``, of the data
+    in use (a student's own variant when grading with a roster)."""
+    from helpers import datasets
+
+    return _reference_in(datasets.data_root(), reference)
+
+
+@lru_cache(maxsize=8)
+def _reference_in(root: Path, reference: str) -> np.ndarray:
     import tifffile
 
     from helpers import datasets
@@ -130,8 +138,14 @@ def _reference(reference: str) -> np.ndarray:
     return np.asarray(tifffile.imread(datasets.path(dataset) / file))
 
 
-@lru_cache(maxsize=4)
 def _middle_plane(dataset: str) -> tuple[np.ndarray, np.ndarray]:
+    from helpers import datasets
+
+    return _middle_plane_in(datasets.data_root(), dataset)
+
+
+@lru_cache(maxsize=8)
+def _middle_plane_in(root: Path, dataset: str) -> tuple[np.ndarray, np.ndarray]:
     from helpers import datasets
 
     volume, truth = datasets.load(dataset), datasets.load_truth(dataset)

@@ -83,3 +83,14 @@ def test_a_roster_with_a_byte_order_mark_and_other_columns_is_read(tmp_path):
     roster = tmp_path / "roster.csv"
     roster.write_bytes("\ufeffEmail, Student \nalice@x.org, alice \n".encode())
     assert _roster.read_roster(roster) == ["alice"]
+
+
+def test_feedback_pictures_show_the_students_own_reference():
+    from stacks import _figures
+
+    alice, _ = _variant_of("alice")
+    shared = _figures._reference("zebrafish/MaxZ.tif")
+    with datasets.use_data(alice.parent):
+        hers = _figures._reference("zebrafish/MaxZ.tif")
+    assert np.array_equal(hers, tifffile.imread(alice / "MaxZ.tif"))
+    assert not np.array_equal(hers, shared)
