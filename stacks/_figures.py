@@ -3,8 +3,9 @@
 A kind is code (how to draw); which exercise draws what, from which variable and against
 which reference, is data in ``solutions/NN_name.md`` (see :mod:`stacks._exercise`). Each
 kind checks its options when the exercise is read, says which harvested variables it
-draws, and draws them as one PNG (base64) with a caption. Figures use matplotlib's
-object-oriented API with the Agg canvas: no pyplot state, no GUI.
+draws, and draws them as one PNG (base64) with a caption. Image panels are put together
+as pixels (:mod:`stacks._canvas`, a few milliseconds); outlines are drawn with
+matplotlib's object-oriented API and the Agg canvas: no pyplot state, no GUI.
 
 Kinds
 -----
@@ -181,39 +182,38 @@ def _check_rows(options: Mapping[str, Any]) -> list[str]:
 
 
 def _draw_comparison(arrays: Mapping[str, np.ndarray], options: Mapping[str, Any]) -> Picture:
-    rows = options["rows"]
-    fig = _new_figure(11, 3.6 * len(rows))
-    axes = fig.subplots(len(rows), 3, squeeze=False)
-    for row, (ax_s, ax_r, ax_d) in zip(rows, axes, strict=True):
+    from stacks._canvas import Panel, diverging, grey, png_of_grid
+
+    grid = []
+    for row in options["rows"]:
         name, tolerance = row["variable"], float(row.get("tolerance", 0))
         reference = _reference(row["reference"])
         student = arrays.get(name)
-        ax_r.imshow(_thumb(reference), cmap="gray")
-        ax_r.set_title(f"reference {row['reference'].partition('/')[2]}")
+        low, high = float(reference.min()), float(reference.max())
+        theirs = Panel(f"reference {row['reference'].partition('/')[2]}", grey(_thumb(reference)))
         if student is None or student.ndim < 2:
-            _note(ax_s, f"no {name} array\nto show")
-            _note(ax_d, f"no {name} array\nto show")
+            missing = Panel(f"your {name}", note=f"no {name} array\nto show")
+            grid.append(
+                [missing, theirs, Panel("yours - reference", note=f"no {name} array\nto show")]
+            )
             continue
         shown = student if student.ndim == 2 else student[student.shape[0] // 2]
-        ax_s.imshow(
-            _thumb(shown), cmap="gray", vmin=float(reference.min()), vmax=float(reference.max())
-        )
-        ax_s.set_title(f"your {name} {tuple(student.shape)}")
+        yours = Panel(f"your {name} {tuple(student.shape)}", grey(_thumb(shown), low, high))
         if student.shape != reference.shape:
-            _note(ax_d, f"shapes differ:\n{tuple(student.shape)} vs {tuple(reference.shape)}")
+            note = f"shapes differ:\n{tuple(student.shape)} vs {tuple(reference.shape)}"
+            grid.append([yours, theirs, Panel("yours - reference", note=note)])
             continue
         diff = student.astype(np.float64) - reference.astype(np.float64)
         wrong = int((np.abs(diff) > tolerance).sum())
         limit = max(float(np.abs(diff).max()), 1.0)
-        image = ax_d.imshow(_thumb(diff), cmap="RdBu_r", vmin=-limit, vmax=limit)
-        fig.colorbar(image, ax=ax_d, fraction=0.046, pad=0.04)
-        ax_d.set_title(
+        title = (
             "yours - reference: identical"
             if wrong == 0
             else f"yours - reference: {wrong} pixels differ"
         )
-    _bare(axes)
-    return (str(options["caption"]), _png(fig))
+        difference = Panel(title, diverging(_thumb(diff), limit), scale=("RdBu_r", -limit, limit))
+        grid.append([yours, theirs, difference])
+    return (str(options["caption"]), png_of_grid(grid))
 
 
 # ---------------------------------------------------------------------------- label_overlay
