@@ -80,6 +80,27 @@ def diverging(values: np.ndarray, limit: float, cmap: str = "RdBu_r") -> np.ndar
     return table[index.astype(np.uint8)]
 
 
+def label_colours(labels: np.ndarray, cmap: str = "nipy_spectral") -> np.ndarray:
+    """A label image in colours, background (0) white, neighbours in unlike colours.
+
+    The labels are shuffled before they are coloured (the same way every time), so that
+    objects numbered one after the other do not get nearly the same colour.
+
+    Examples
+    --------
+    >>> rgb = label_colours(np.array([[0, 1, 2]]))
+    >>> rgb[0, 0].tolist(), bool((rgb[0, 1] != rgb[0, 2]).any())
+    ([255, 255, 255], True)
+    """
+    labels = np.asarray(labels, dtype=np.int64)
+    top = int(labels.max()) if labels.size else 0
+    order = np.random.default_rng(0).permutation(top + 1)
+    shades = (order[labels] % 255 + 1).astype(np.uint8)  # 1..255: never the white of 0
+    rgb = _table(cmap)[shades]
+    rgb[labels == 0] = 255
+    return rgb
+
+
 @lru_cache(maxsize=4)
 def _table(cmap: str) -> np.ndarray:
     from matplotlib import colormaps

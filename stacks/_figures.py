@@ -3,9 +3,8 @@
 A kind is code (how to draw); which exercise draws what, from which variable and against
 which reference, is data in ``solutions/NN_name.md`` (see :mod:`stacks._exercise`). Each
 kind checks its options when the exercise is read, says which harvested variables it
-draws, and draws them as one PNG (base64) with a caption. Image panels are put together
-as pixels (:mod:`stacks._canvas`, a few milliseconds); outlines are drawn with
-matplotlib's object-oriented API and the Agg canvas: no pyplot state, no GUI.
+draws, and draws them as one PNG (base64) with a caption. The panels are put together as
+pixels (:mod:`stacks._canvas`): a few milliseconds, no figure, no pyplot state.
 
 Kinds
 -----
@@ -19,8 +18,6 @@ Kinds
 
 from __future__ import annotations
 
-import base64
-import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -30,8 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
+    pass
 
 __all__ = ["KINDS", "FigureKind", "Picture", "draw"]
 
@@ -90,35 +86,10 @@ def draw(kind: str, arrays: Mapping[str, np.ndarray], options: Mapping[str, Any]
 # ---------------------------------------------------------------------------- drawing
 
 
-def _png(fig: Figure) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=72, bbox_inches="tight")
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def _new_figure(width: float, height: float) -> Figure:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height))
-    FigureCanvasAgg(fig)
-    return fig
-
-
 def _thumb(image: np.ndarray, size: int = 256) -> np.ndarray:
     """Subsample a large image for display; the pictures are for the eye, not measurement."""
     step = max(1, int(np.ceil(max(image.shape[:2]) / size)))
     return image[::step, ::step]
-
-
-def _note(ax: Axes, text: str, color: str = "black") -> None:
-    ax.text(0.5, 0.5, text, ha="center", va="center", color=color, transform=ax.transAxes)
-
-
-def _bare(axes: Any) -> None:
-    for ax in np.ravel(axes):
-        ax.set_xticks([])
-        ax.set_yticks([])
 
 
 def _reference(reference: str) -> np.ndarray:
@@ -222,52 +193,37 @@ def _draw_comparison(arrays: Mapping[str, np.ndarray], options: Mapping[str, Any
 def _draw_overlay(arrays: Mapping[str, np.ndarray], options: Mapping[str, Any]) -> Picture:
     from skimage.segmentation import find_boundaries
 
+    from stacks._canvas import Panel, grey, label_colours, png_of_grid
+
     name = options["variable"]
     data, truth = _middle_plane(options["dataset"])
     labels = arrays.get(name)
-    fig = _new_figure(11, 4)
-    axes = fig.subplots(1, 3)
-    grey = (data - data.min()) / max(float(np.ptp(data)), 1.0)
+    background = grey(data)
 
-    def outline(ax: Axes, plane_labels: np.ndarray, title: str, color: tuple[float, ...]) -> None:
-        rgb = np.repeat(grey[..., None], 3, axis=2)
+    def outline(plane_labels: np.ndarray, title: str, color: tuple[int, int, int]) -> Panel:
+        rgb = background.copy()
         rgb[find_boundaries(plane_labels, mode="inner")] = color
-        ax.imshow(rgb)
-        ax.set_title(title)
+        return Panel(title, rgb)
 
-    outline(axes[0], truth, "true objects", (0.1, 0.9, 0.2))
+    panels = [outline(truth, "true objects", (26, 230, 51))]
     if labels is None or labels.shape != truth.shape:
         note = (
             f"no {name} to show"
             if labels is None
             else f"{name} plane has shape {tuple(labels.shape)},\nexpected {tuple(truth.shape)}"
         )
-        for ax in axes[1:]:
-            ax.imshow(data, cmap="gray")
-            _note(ax, note, color="yellow")
+        panels += [Panel(f"your {name}", note=note), Panel("your labels", note=note)]
     else:
         labels = labels.astype(np.int64)
-        outline(axes[1], labels, f"your {name} (outlines)", (1.0, 0.3, 0.1))
-        # shuffled colours, so that neighbouring labels do not get similar ones
-        shuffled = np.random.default_rng(0).permutation(int(labels.max()) + 1)
-        shuffled[0] = 0
-        axes[2].imshow(
-            np.ma.masked_equal(shuffled[labels], 0), cmap="nipy_spectral", interpolation="nearest"
-        )
         count = len(np.unique(labels[labels > 0]))
-        axes[2].set_title(f"your labels: {count} object{'s' if count != 1 else ''} in this plane")
+        title = f"your labels: {count} object{'s' if count != 1 else ''} in this plane"
         if count == 1:
-            axes[2].text(
-                0.5,
-                -0.08,
-                "every object has the same label: a binary mask",
-                ha="center",
-                va="top",
-                color="#b3261e",
-                transform=axes[2].transAxes,
-            )
-    _bare(axes)
-    return (str(options["caption"]), _png(fig))
+            title += " (a binary mask?)"
+        panels += [
+            outline(labels, f"your {name} (outlines)", (255, 77, 26)),
+            Panel(title, label_colours(labels)),
+        ]
+    return (str(options["caption"]), png_of_grid([panels]))
 
 
 def _check_dataset(options: Mapping[str, Any]) -> list[str]:
