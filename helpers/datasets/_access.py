@@ -110,13 +110,7 @@ def generate(name: str, seed: int = 0, progress: bool = True) -> Path:
     >>> json.loads((folder / "manifest.json").read_text())["seed"]
     7
     """
-    spec = _spec(name)
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValueError(f"seed must be a whole number of 0 or more, not {seed!r}")
-    root = data_root()
-    root.mkdir(parents=True, exist_ok=True)
-    with lock(root, name):
-        return build(spec, int(seed), progress)
+    return _made(name, seed, progress, keep=False)
 
 
 def variant(name: str, seed: int, progress: bool = False) -> Path:
@@ -137,16 +131,20 @@ def variant(name: str, seed: int, progress: bool = False) -> Path:
     ...     (again / "manifest.json").stat().st_mtime_ns == stamp
     True
     """
+    return _made(name, seed, progress, keep=True)
+
+
+def _made(name: str, seed: int, progress: bool, *, keep: bool) -> Path:
+    """Build ``name`` from ``seed`` under its lock; with ``keep``, not when it is there already."""
     spec = _spec(name)
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ValueError(f"seed must be a whole number of 0 or more, not {seed!r}")
     root = data_root()
     root.mkdir(parents=True, exist_ok=True)
     with lock(root, name):
-        problem, found = verify(root / name, spec)
-        if problem is None and found == seed:
+        if keep and verify(root / name, spec) == (None, seed):
             return root / name
-        return build(spec, int(seed), progress=progress)
+        return build(spec, int(seed), progress)
 
 
 def simulate(name: str, seed: int, shape: tuple[int, ...] | None = None) -> dict[str, np.ndarray]:
