@@ -91,6 +91,7 @@ def check(
     """
     notebook = Path(notebook)
     nb = _read(notebook)
+    newer = _workspace.newer_release(nb, paths)  # before the run changes the notebook
     if not _results.questions(nb) and not _pristine(notebook, paths):
         raise StacksError(f"{notebook} has no graded test cells; is it one of the exercises?")
     configuration = _config.config(
@@ -133,7 +134,6 @@ def check(
     execution = stacks.get("execution", {})
     if execution.get("status", "ok") != "ok":
         out(f"note: {execution['message']}")
-    newer = _workspace.newer_release(_read(notebook), paths)
     if newer:
         out(f"note: {newer}")
     out("Hidden tests run when your notebook is graded; passing here is necessary, not sufficient.")

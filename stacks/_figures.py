@@ -102,6 +102,7 @@ def _reference(reference: str) -> np.ndarray:
 
 @lru_cache(maxsize=8)
 def _reference_in(root: Path, reference: str) -> np.ndarray:
+    # ``root`` is the cache key only: datasets.path below reads the same data_root()
     import tifffile
 
     from helpers import datasets
@@ -118,6 +119,7 @@ def _middle_plane(dataset: str) -> tuple[np.ndarray, np.ndarray]:
 
 @lru_cache(maxsize=8)
 def _middle_plane_in(root: Path, dataset: str) -> tuple[np.ndarray, np.ndarray]:
+    # ``root`` is the cache key only, as in _reference_in
     from helpers import datasets
 
     volume, truth = datasets.load(dataset), datasets.load_truth(dataset)

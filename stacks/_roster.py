@@ -20,7 +20,15 @@ from stacks._errors import StacksError
 from stacks._paths import Paths
 from stacks._secret import read_or_make, seed_for
 
-__all__ = ["SEEDS_FILE", "data_seed", "read_roster", "read_seeds", "variant_folder", "write_seeds"]
+__all__ = [
+    "SEEDS_FILE",
+    "data_seed",
+    "read_roster",
+    "read_seeds",
+    "student_seed",
+    "variant_folder",
+    "write_seeds",
+]
 
 #: The table of the students' data seeds, inside a release's data folder.
 SEEDS_FILE = "seeds.csv"
@@ -125,3 +133,24 @@ def read_seeds(table: Path) -> dict[str, int]:
         return {}
     with table.open(encoding="utf-8") as stream:
         return {row["student"]: int(row["seed"]) for row in csv.DictReader(stream)}
+
+
+def student_seed(student: str, data: Path) -> int:
+    """``student``'s seed from the table a release ships in its data folder ``data``.
+
+    Examples
+    --------
+    >>> student_seed("alice", Path("no/such/data"))
+    Traceback (most recent call last):
+    ...
+    stacks._errors.StacksError: --student needs the table of seeds no/such/data/seeds.csv, which your course release ships
+    """
+    table = data / SEEDS_FILE
+    seeds = read_seeds(table)
+    if not seeds:
+        raise StacksError(
+            f"--student needs the table of seeds {table}, which your course release ships"
+        )
+    if student not in seeds:
+        raise StacksError(f"{student!r} is not in {table}; check the spelling of your student id")
+    return seeds[student]

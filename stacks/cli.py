@@ -75,21 +75,11 @@ def _cmd_data(args: argparse.Namespace) -> int:
             )
     seed = args.seed
     if args.student is not None:
-        from stacks._roster import SEEDS_FILE, read_seeds
+        from stacks._roster import student_seed
 
-        table = datasets.data_root() / SEEDS_FILE
-        seeds = read_seeds(table)
-        if not seeds:
-            raise StacksError(
-                f"--student needs the table of seeds {table}, which your course release ships"
-            )
-        if args.student not in seeds:
-            raise StacksError(
-                f"{args.student!r} is not in {table}; check the spelling of your student id"
-            )
         if args.seed is not None:
             raise StacksError("give --student or --seed, not both")
-        seed = seeds[args.student]
+        seed = student_seed(args.student, datasets.data_root())
     for name in args.names or datasets.NAMES:
         if seed is None:
             # no seed asked for: keep what is there (a student's own variant stays theirs),
