@@ -152,7 +152,7 @@ def test_honest_segmentations_other_than_the_solution_keep_full_marks(tmp_path):
             SEG,
             {
                 "mask": given["mask"].replace("sigma=1.5", "sigma=1"),
-                "labels": given["labels"].replace("min_distance=5", "min_distance=8"),
+                "labels": given["labels"].replace("min_distance=5", "min_distance=6"),
                 "volumes": "def measure_volumes(labels, spacing):\n"
                 "    counts = np.bincount(labels.ravel())[1:]\n"
                 "    return counts[counts > 0] * np.prod(spacing)\n\n\n"
