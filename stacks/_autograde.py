@@ -147,8 +147,8 @@ def _student_folder(entry: Path, assignment: str) -> _Submission:
     elif path.is_file() and path.stat().st_size > MAX_NOTEBOOK_BYTES:
         size = path.stat().st_size / 1024 / 1024
         problem = (
-            f"{name} is {size:.0f} MB, more than the {MAX_NOTEBOOK_BYTES // 1024 // 1024} MB "
-            "read; clear the outputs (Edit > Clear Outputs of All Cells) and submit again"
+            f"{name} is {size:.1f} MB, larger than the {MAX_NOTEBOOK_BYTES // 1024 // 1024} MB "
+            "a notebook may be; clear the outputs (Edit > Clear Outputs of All Cells) and submit again"
         )
     if problem is not None:
         row.status, row.message = "invalid-notebook", problem

@@ -98,6 +98,7 @@ def check(
         paths.course,
         timeout=timeout,
         RestoreTestCells={"originals": _pristine(notebook, paths)},
+        RestoreCellMetadata={"originals": _pristine(notebook, paths)},
         # nothing is drawn: the report is text
         ExecuteWithLimits={
             "kernel_env": {**GRADING_ENV, "MPLBACKEND": "Agg"},
@@ -130,7 +131,7 @@ def check(
             out(f"        {q.message}")
     stacks = resources.get("stacks", {})
     for note in stacks.get("notes", []):
-        out(f"note: {note}; checked with the original")
+        out(f"note: {note}")
     execution = stacks.get("execution", {})
     if execution.get("status", "ok") != "ok":
         out(f"note: {execution['message']}")

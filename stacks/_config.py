@@ -32,6 +32,7 @@ COURSE_ID = "stacks"
 SANITIZE = [
     "nbgrader.preprocessors.ClearOutput",
     "stacks.preprocessors.ResolveDuplicateCells",
+    "stacks.preprocessors.RestoreCellMetadata",
     "nbgrader.preprocessors.OverwriteKernelspec",
     "stacks.preprocessors.RestoreTestCells",
     "nbgrader.preprocessors.CheckCellMetadata",
@@ -50,6 +51,7 @@ AUTOGRADE = [
 CHECK = [
     "nbgrader.preprocessors.ClearOutput",
     "stacks.preprocessors.ResolveDuplicateCells",
+    "stacks.preprocessors.RestoreCellMetadata",
     "stacks.preprocessors.RestoreTestCells",
     "stacks.preprocessors.ExecuteWithLimits",
     "stacks.preprocessors.IgnoreStderrInTests",
@@ -65,6 +67,7 @@ _WHY = {
     "CourseDirectory.ignore": "the MyST sources hold the solutions: never copy them into a release",
     "Autograde.sanitize_preprocessors": (
         "ResolveDuplicateCells: copied cells run as ordinary cells (not a 0 for the notebook); "
+        "RestoreCellMetadata: nbgrader metadata is the release's, whatever the file says; "
         "RestoreTestCells puts deleted or edited test cells back"
     ),
     "Autograde.autograde_preprocessors": (

@@ -10,6 +10,8 @@ class                   policy
 ======================  ===============================================================
 ResolveDuplicateCells   a duplicated or copied cell (same grade_id) runs as an ordinary
                         cell; the one where the exercise put it keeps its metadata
+RestoreCellMetadata     a cell's nbgrader metadata (points, test or answer) is the
+                        release's; a cell the release lacks runs as an ordinary cell
 RestoreTestCells        a deleted or edited test cell is put back from the gradebook,
                         and the submission says which (never graded by hand forever)
 ExecuteWithLimits       each cell has a time limit; cells that never ran (after a kernel
@@ -35,6 +37,7 @@ In an nbgrader course folder (``stacks build`` writes this configuration)::
 from stacks.preprocessors._duplicates import ResolveDuplicateCells
 from stacks.preprocessors._execute import ExecuteWithLimits, mark_not_run
 from stacks.preprocessors._hidden import ScrubHiddenTests, hidden_lines
+from stacks.preprocessors._metadata import RestoreCellMetadata
 from stacks.preprocessors._restore import RestoreTestCells
 from stacks.preprocessors._stderr import IgnoreStderrInTests
 
@@ -42,6 +45,7 @@ __all__ = [
     "ExecuteWithLimits",
     "IgnoreStderrInTests",
     "ResolveDuplicateCells",
+    "RestoreCellMetadata",
     "RestoreTestCells",
     "ScrubHiddenTests",
     "hidden_lines",

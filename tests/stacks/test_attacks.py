@@ -36,6 +36,35 @@ ATTACKS = {
         "start_new_session=True)"
     ),
     "environment": "import os\nprint(sorted(os.environ))",
+    # markup in every kind of output: feedback must show it as text and run none of it
+    "script_output": (
+        "from IPython.display import HTML, Javascript, display\n"
+        "print('<script>alert(\"printed\")</script>')\n"
+        "display(HTML('<script>alert(\"html\")</script><img src=x onerror=alert(1)>'))\n"
+        "display(Javascript('alert(\"js\")'))"
+    ),
+    # leaving Python from an answer cell: IPython catches it, the later cells still run
+    "sys_exit": "import sys\nsys.exit(0)",
+}
+#: a wrong brighten (no saturation) costs its 2 points; these students then edit the
+#: notebook's cells or their nbgrader metadata to win them back
+WRONG_BRIGHTEN = "def brighten(image, amount):\n    return image + amount"
+EDITS = {
+    # a passing test cell made worth 100 points
+    "inflate_points": lambda cells: cells["test_draw_h"].metadata.nbgrader.update(points=100),
+    # an answer cell declared a graded test cell worth 10
+    "answer_as_test": lambda cells: cells["draw_h"].metadata.nbgrader.update(
+        grade=True, points=10, solution=False, locked=True
+    ),
+    # the failing test cell no longer a test, and emptied
+    "unmark_test": lambda cells: (
+        cells["test_brighten"].metadata.pop("nbgrader"),
+        setattr(cells["test_brighten"], "source", "pass"),
+    ),
+    # the failing test cell renamed, so that it looks like a new cell of the student's
+    "rename_test": lambda cells: cells["test_brighten"].metadata.nbgrader.update(
+        grade_id="my_cell", grade=False
+    ),
 }
 #: kill(-1) signals every process the caller may: in the sandbox there is none but itself
 KILLERS = {"kill_everyone": "import os, signal\nos.kill(-1, signal.SIGKILL)"}
@@ -75,6 +104,11 @@ def graded(tmp_path_factory, monkeypatch_module):
     students = {f"honest_{i}": student(NAME) for i in range(3)}
     for who, attack in {**ATTACKS, **KILLERS}.items():
         students[who] = student(NAME, {gid: base[gid] + "\n" + _wrapped(attack)})
+    for who, edit in EDITS.items():
+        nb = student(NAME, {"brighten": WRONG_BRIGHTEN})
+        edit({c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells})
+        students[who] = nb
+    students["wrong_brighten"] = student(NAME, {"brighten": WRONG_BRIGHTEN})
     rows, out = grade_corpus(tmp_path_factory.mktemp("attacks"), NAME, students)
     return rows, out, before
 
@@ -95,6 +129,25 @@ def test_every_honest_student_keeps_full_marks(graded):
 def test_an_attack_that_fails_costs_nothing_and_gains_nothing(graded, who):
     rows, _, _ = graded
     assert (rows[who]["score"], rows[who]["status"]) == ("7", "graded"), rows[who]
+
+
+@pytest.mark.parametrize("who", list(EDITS))
+def test_editing_cells_or_their_metadata_wins_no_point(graded, who):
+    rows, _, _ = graded
+    assert (rows["wrong_brighten"]["score"], rows["wrong_brighten"]["max_score"]) == ("5", "7")
+    assert (rows[who]["score"], rows[who]["max_score"], rows[who]["status"]) == (
+        "5",
+        "7",
+        "graded",
+    ), rows[who]
+
+
+def test_markup_in_outputs_is_shown_as_text_and_never_run(graded):
+    _, out, _ = graded
+    page = (out / "feedback" / "script_output.html").read_text()
+    # the page has no script of its own, so any script tag would be the student's
+    assert "<script" not in page.lower() and "<img src=x" not in page
+    assert '&lt;script&gt;alert("printed")&lt;/script&gt;' in page  # the printed text, as text
 
 
 def test_a_kernel_that_kills_everything_it_sees_kills_nothing(graded):

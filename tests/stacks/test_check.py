@@ -37,12 +37,33 @@ def test_check_solved_notebook_passes_and_restores_edited_tests(tmp_path, capsys
     out = capsys.readouterr().out
     assert code == 1  # the edit does not hide the overflow
     assert "3 of 4 tests pass, 5 of 7 points" in out and "uint8 overflow" in out
-    assert "note: restored edited test cells: test_brighten; checked with the original" in out
+    assert "note: restored edited test cells: test_brighten" in out
     assert path.read_bytes() == before  # check never writes the student's file
 
     nbformat.write(student("00_images_are_arrays"), path)
     assert cli.main(["check", str(path)]) == 0
     assert "4 of 4 tests pass, 7 of 7 points" in capsys.readouterr().out
+
+
+def test_check_trusts_the_released_metadata_not_the_files(tmp_path, capsys):
+    """Points and test flags edited in the file count for nothing, as in grading."""
+    nb = student(
+        "00_images_are_arrays",
+        {"brighten": "def brighten(image, amount):\n    return image + amount"},
+    )
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade_id") == "test_draw_h":
+            meta["points"] = 100
+        if meta.get("grade_id") == "test_brighten":
+            meta["grade_id"] = "my_own_cell"
+    path = tmp_path / "00_images_are_arrays.ipynb"
+    nbformat.write(nb, path)
+    assert cli.main(["check", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "3 of 4 tests pass, 5 of 7 points" in out
+    assert "note: put back the nbgrader metadata of cell test_draw_h as released" in out
+    assert "cell my_own_cell is not part of the exercise" in out
 
 
 @pytest.mark.parametrize(

@@ -145,7 +145,7 @@ def test_honest_segmentations_other_than_the_solution_keep_full_marks(tmp_path):
             SEG,
             {
                 "mask": given["mask"].replace("sigma=1.5", "sigma=2"),
-                "labels": given["labels"].replace("min_distance=5", "min_distance=3"),
+                "labels": given["labels"].replace("min_distance=5", "min_distance=4"),
             },
         ),
         "sharp_and_far_markers": student(

@@ -11,6 +11,7 @@ import pytest
 from corpus import read_grades, student
 
 from stacks import cli
+from stacks._autograde import MAX_NOTEBOOK_BYTES
 
 NAME = "00_images_are_arrays"  # the quickest exercise; 7 points
 
@@ -60,6 +61,9 @@ def graded(tmp_path_factory):
     (sub / "folder" / f"{NAME}.ipynb").mkdir(parents=True)
     (sub / "not_json").mkdir()
     (sub / "not_json" / f"{NAME}.ipynb").write_text("SECRET-LINE of a file that is no notebook")
+    (sub / "huge").mkdir()  # valid JSON, padded past the size read
+    with (sub / "huge" / f"{NAME}.ipynb").open("w") as handle:
+        handle.write(nbformat.writes(good) + " " * (MAX_NOTEBOOK_BYTES + 1))
     (sub / ".ipynb_checkpoints").mkdir()  # made by JupyterLab, not a student
     out = tmp / "out"
     argv = ["grade", str(sub), "--assignment", NAME, "--out", str(out), "--quiet"]
@@ -93,6 +97,12 @@ EXPECTED = {
         "linked_folder is a symbolic link; submissions are read from real folders only",
     ),
     "folder": ("0", "invalid-notebook", f"{NAME}.ipynb is a folder, not a notebook file"),
+    "huge": (
+        "0",
+        "invalid-notebook",
+        f"{NAME}.ipynb is 64.0 MB, larger than the 64 MB a notebook may be; clear the outputs "
+        "(Edit > Clear Outputs of All Cells) and submit again",
+    ),
     "not_json": (
         "0",
         "invalid-notebook",
