@@ -58,6 +58,7 @@ lab: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_projections.py
 	$(BIN)/python benchmarks/bench_grading.py
+	$(BIN)/python benchmarks/bench_scale.py --here
 
 data: $(STAMP)
 	$(BIN)/stacks data

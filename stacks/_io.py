@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["write_atomic"]
+__all__ = ["process_folder", "write_atomic"]
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -33,3 +33,32 @@ def write_atomic(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def process_folder(prefix: str) -> Path:
+    """A new temporary folder of this process, removed when it exits.
+
+    Its name holds the process id, so that the folders of processes that were killed
+    (no exit handler ran) are found and removed by the next one that makes such a folder.
+
+    Examples
+    --------
+    >>> import os, shutil
+    >>> folder = process_folder("stacks-doctest-")
+    >>> folder.name.startswith(f"stacks-doctest-{os.getpid()}-"), folder.is_dir()
+    (True, True)
+    >>> shutil.rmtree(folder)
+    """
+    import atexit
+    import shutil
+
+    for old in Path(tempfile.gettempdir()).glob(f"{prefix}*-*"):
+        pid = old.name[len(prefix) :].split("-")[0]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            if old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                old.unlink(missing_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder

@@ -307,11 +307,9 @@ def kernels_folder() -> Path:
     """
     global _kernels_folder
     if _kernels_folder is None or not _kernels_folder.is_dir():
-        import atexit
-        import tempfile
+        from stacks._io import process_folder
 
-        _kernels_folder = Path(tempfile.mkdtemp(prefix="stacks-kernels-"))
-        atexit.register(shutil.rmtree, _kernels_folder, ignore_errors=True)
+        _kernels_folder = process_folder("stacks-kernels-")
     return _kernels_folder
 
 
@@ -321,14 +319,12 @@ def _empty_file() -> Path:
 
     Not /dev/null: device files cannot be opened on the data's ``nodev`` mount.
     """
-    import atexit
-    import tempfile
+    from stacks._io import process_folder
 
-    handle, name = tempfile.mkstemp(prefix="stacks-held-back-")
-    os.close(handle)
-    os.chmod(name, 0o444)
-    atexit.register(lambda: Path(name).unlink(missing_ok=True))
-    return Path(name)
+    path = process_folder("stacks-held-back-") / "empty"
+    path.touch()
+    path.chmod(0o444)
+    return path
 
 
 _cgroups: dict[str, str] | None = None

@@ -148,15 +148,22 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         fork=not args.no_fork,
         sandbox=not args.no_sandbox,
         roster=Path(args.roster) if args.roster else None,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        students=args.student,
+        regrade=args.regrade,
     )
     seconds = time.perf_counter() - started
     width = max(len(r.student) for r in rows)
-    for r in rows:
-        extra = f"  {r.message}" if r.message else ""
-        print(f"{r.student:<{width}}  {r.score:>5g} / {r.max_score:<4g} {r.status}{extra}")
+    if not args.quiet:
+        for r in rows:
+            extra = f"  {r.message}" if r.message else ""
+            print(f"{r.student:<{width}}  {r.score:>5g} / {r.max_score:<4g} {r.status}{extra}")
+    out = Path(args.out)
+    each = f" ({seconds / rows.graded:.2f} s each)" if rows.graded else ""
     print(
-        f"{len(rows)} submissions graded in {seconds:.1f} s ({seconds / len(rows):.2f} s each); "
-        f"grades in {Path(args.out) / 'grades.csv'}, feedback in {Path(args.out) / 'feedback'}"
+        f"{rows.graded} submissions graded in {seconds:.1f} s{each}, {rows.kept} unchanged and kept; "
+        f"grades in {out / 'grades.csv'}, feedback in {out / 'feedback'}, report in {out / 'report.html'}"
     )
     return 0
 
@@ -255,7 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--jobs",
         type=_jobs,
         default=None,
-        help="notebooks run at once (default: number of CPUs + 1)",
+        help="notebooks run at once in this process, without --workers or --scheduler "
+        "(default: number of CPUs + 1)",
     )
     p.add_argument(
         "--keep-plots",
@@ -278,7 +286,30 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="CSV",
         help="a CSV with a 'student' column: grade each student on their own variant of the data",
     )
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--workers",
+        type=_jobs,
+        default=None,
+        metavar="N",
+        help="grade on a dask LocalCluster of N worker processes on this machine",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="grade on a running dask cluster, e.g. tcp://10.0.0.1:8786 (see docs/cluster.md)",
+    )
+    p.add_argument(
+        "--student",
+        action="append",
+        metavar="ID",
+        help="grade only this student, changed or not (repeat for several); other rows stay",
+    )
+    p.add_argument(
+        "--regrade",
+        action="store_true",
+        help="grade every submission again, also those unchanged since the last run",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar, no table of rows")
     p.set_defaults(func=_cmd_grade)
 
     p = sub.add_parser(
@@ -307,7 +338,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"stacks {args.command}: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"stacks {args.command}: interrupted", file=sys.stderr)
+        resume = (
+            "; run the same command again to go on where it stopped"
+            if args.command == "grade"
+            else ""
+        )
+        print(f"stacks {args.command}: interrupted{resume}", file=sys.stderr)
         return 130
 
 
