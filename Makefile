@@ -50,7 +50,9 @@ lint: $(STAMP)
 # .jupyter/ opens the MyST lectures as notebooks (jupytext), renders MyST (jupyterlab-myst)
 # and keeps a student's own ~/.jupyter readable; JupyterLab refuses to run as root without
 # --allow-root (containers, CI machines).
+# the course's own bin first on PATH: `stacks check` works in JupyterLab's terminal
 lab: $(STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" \
 	JUPYTER_CONFIG_PATH="$(CURDIR)/.jupyter$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
 	JUPYTER_PREFER_ENV_PATH=1 \
 	$(BIN)/jupyter lab --notebook-dir=. $(if $(filter 0,$(shell id -u)),--allow-root)

@@ -21,3 +21,11 @@ c.LabApp.check_for_updates_class = "jupyterlab.NeverCheckForUpdate"
 
 # "File > Save and Export Notebook As > HTML": a widget's picture instead of an empty space.
 load_subconfig("jupyter_nbconvert_config.py")  # noqa: F821 (provided by traitlets)
+
+# Terminals are ordinary (non-login) shells, which keep the PATH `make lab` gives the
+# server, with the course's .venv/bin first: `stacks check work/...` works as the exercises
+# say. A login shell (jupyter's default when the server has no terminal of its own) would
+# read /etc/profile, which resets PATH on Debian.
+import os  # noqa: E402
+
+c.ServerApp.terminado_settings = {"shell_command": [os.environ.get("SHELL") or "/bin/sh"]}

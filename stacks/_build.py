@@ -242,7 +242,7 @@ def build(
             raise BuildError(
                 f"{name}: solution or hidden-test text left in the student notebook: {leaks[0]!r}"
             )
-        students[name] = student_text(name, releases[name])
+        students[name] = student_text(name, releases[name], paths)
     paths.exercises.mkdir(parents=True, exist_ok=True)
     written = []
     for name, text in students.items():
@@ -288,7 +288,7 @@ def course_copy(name: str, destination: Path, paths: Paths = Paths()) -> str:
     return f"sqlite:///{destination / 'gradebook.db'}"
 
 
-def student_text(name: str, release: NotebookNode) -> str:
+def student_text(name: str, release: NotebookNode, paths: Paths = Paths()) -> str:
     """The text of ``exercises/<name>.ipynb``: the release, stamped so that copies can be merged.
 
     Examples
@@ -297,7 +297,13 @@ def student_text(name: str, release: NotebookNode) -> str:
     >>> '"stacks_release"' in text
     True
     """
-    return _markup.dumps(_workspace.stamp(name, release))
+    source = read_source(paths.source(name))
+    hidden = [
+        _markup.nbgrader_meta(cell)["grade_id"]
+        for cell in source.cells
+        if _markup.is_test_cell(cell) and _markup.HIDDEN_BEGIN in cell.source
+    ]
+    return _markup.dumps(_workspace.stamp(name, release, hidden))
 
 
 def source_notebook(name: str, paths: Paths = Paths()) -> NotebookNode:

@@ -137,5 +137,16 @@ def check(
         out(f"note: {execution['message']}")
     if newer:
         out(f"note: {newer}")
-    out("Hidden tests run when your notebook is graded; passing here is necessary, not sufficient.")
+    hidden = _workspace.hidden_tests(nb)
+    if hidden is None and _pristine(notebook, paths):
+        hidden = _workspace.hidden_tests(_read(Path(_pristine(notebook, paths))))
+    if hidden is None:  # a release from before the stamp listed them
+        out(
+            "Hidden tests may run when your notebook is graded; passing here is necessary, not sufficient."
+        )
+    elif hidden:
+        out(
+            f"Hidden tests of {', '.join(hidden)} run when your notebook is graded (on other "
+            "data): passing here is necessary, not sufficient."
+        )
     return 0 if passed == len(questions) else 1

@@ -169,6 +169,10 @@ def plan(source: NotebookNode) -> tuple[list[JudgeCell], frozenset[str]]:
             break
         chosen |= more
         needed |= set().union(*(names[i].loads for i in more)) - answers
+    # A name a chosen cell reads that no chosen cell binds can only come from the student:
+    # in a release (``stacks check``), answer cells are stubs that bind nothing.
+    bound = set().union(*(names[i].bound for i in chosen)) if chosen else set()
+    answers |= needed - bound - set(dir(builtins))
     cells = [
         JudgeCell(
             code[i].source,

@@ -33,6 +33,7 @@ __all__ = ["SHIPPED", "find_leaks", "release"]
 SHIPPED = (
     ".gitignore",
     ".jupyter",
+    "LICENSE",
     "Makefile",
     "constraints.txt",
     "environment.yml",

@@ -39,7 +39,7 @@ def selfcheck(
         release = _build.generate([name], paths)[name]
         current = paths.exercises / f"{name}.ipynb"
         fresh = current.is_file() and current.read_text(encoding="utf-8") == _build.student_text(
-            name, release
+            name, release, paths
         )
         with tempfile.TemporaryDirectory(prefix="stacks-selfcheck-") as tmp:
             submissions = Path(tmp) / "submissions"

@@ -56,8 +56,11 @@ def _cell_digest(cell: NotebookNode) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def stamp(name: str, release: NotebookNode) -> NotebookNode:
+def stamp(name: str, release: NotebookNode, hidden: list[str] | None = None) -> NotebookNode:
     """Return ``release`` with the stamp that lets us recognise it and its cells later.
+
+    ``hidden`` names the test cells that have hidden tests (not the tests themselves), so
+    that ``stacks check`` can say which questions are graded further.
 
     Examples
     --------
@@ -72,7 +75,23 @@ def stamp(name: str, release: NotebookNode) -> NotebookNode:
     cells = {cell.id: _cell_digest(cell) for cell in nb.cells}
     version = hashlib.sha256(json.dumps(list(cells.items())).encode()).hexdigest()[:16]
     nb.metadata[STAMP_KEY] = {"exercise": name, "version": version, "cells": cells}
+    if hidden is not None:
+        nb.metadata[STAMP_KEY]["hidden_tests"] = sorted(hidden)
     return nb
+
+
+def hidden_tests(nb: NotebookNode) -> list[str] | None:
+    """The test cells with hidden tests, as the release's stamp lists them (None: unknown).
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("check()", id="t")])
+    >>> hidden_tests(stamp("00_demo", nb, ["t"])), hidden_tests(nb)
+    (['t'], None)
+    """
+    found = (_stamp_of(nb) or {}).get("hidden_tests")
+    return list(found) if isinstance(found, list) else None
 
 
 def _stamp_of(nb: NotebookNode) -> dict | None:

@@ -42,7 +42,19 @@ def test_check_solved_notebook_passes_and_restores_edited_tests(tmp_path, capsys
 
     nbformat.write(student("00_images_are_arrays"), path)
     assert cli.main(["check", str(path)]) == 0
-    assert "4 of 4 tests pass, 7 of 7 points" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "4 of 4 tests pass, 7 of 7 points" in out
+    assert "Hidden tests" not in out  # 00 has none: saying so would be untrue
+
+
+def test_check_names_the_questions_with_hidden_tests(tmp_path, capsys):
+    path = tmp_path / "01_projections.ipynb"
+    nbformat.write(student("01_projections"), path)
+    assert cli.main(["check", str(path)]) == 0
+    assert (
+        "Hidden tests of test_max_function, test_max_z, test_median_function, test_median_z "
+        "run when your notebook is graded" in capsys.readouterr().out
+    )
 
 
 def test_check_trusts_the_released_metadata_not_the_files(tmp_path, capsys):
