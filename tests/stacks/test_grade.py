@@ -69,6 +69,26 @@ CORPUS_01 = {
         "timeout",
     ),
     "crash": ({"median_z": "import os\nos._exit(1)"}, 9 - 1 - 1, "kernel-died"),
+    # edges of the projection before smoothing: the task asks for edges of the smoothed image
+    "edges_unsmoothed": (
+        {
+            "filters": "from skimage import filters\n\n"
+            "smoothed = filters.gaussian(max_z, sigma=2, preserve_range=True)\n"
+            "edges = filters.sobel(max_z)"
+        },
+        9 - 1,
+        "graded",
+    ),
+    # another edge filter of the smoothed image is what the task asks for
+    "edges_scharr": (
+        {
+            "filters": "from skimage import filters\n\n"
+            "smoothed = filters.gaussian(max_z, sigma=3, preserve_range=True)\n"
+            "edges = filters.scharr(smoothed)"
+        },
+        9,
+        "graded",
+    ),
 }
 
 
