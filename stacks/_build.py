@@ -297,12 +297,7 @@ def student_text(name: str, release: NotebookNode, paths: Paths = Paths()) -> st
     >>> '"stacks_release"' in text
     True
     """
-    source = read_source(paths.source(name))
-    hidden = [
-        _markup.nbgrader_meta(cell)["grade_id"]
-        for cell in source.cells
-        if _markup.is_test_cell(cell) and _markup.HIDDEN_BEGIN in cell.source
-    ]
+    hidden = _markup.hidden_test_ids(read_source(paths.source(name)))
     return _markup.dumps(_workspace.stamp(name, release, hidden))
 
 

@@ -91,20 +91,25 @@ def check(
     """
     notebook = Path(notebook)
     nb = _read(notebook)
-    newer = _workspace.newer_release(nb, paths)  # before the run changes the notebook
-    if not _results.questions(nb) and not _pristine(notebook, paths):
+    # before the run changes the notebook
+    newer = _workspace.newer_release(nb, paths)
+    hidden = _workspace.hidden_tests(nb)
+    pristine = _pristine(notebook, paths)
+    if hidden is None and pristine:
+        hidden = _workspace.hidden_tests(_read(Path(pristine)))
+    if not _results.questions(nb) and not pristine:
         raise StacksError(f"{notebook} has no graded test cells; is it one of the exercises?")
     configuration = _config.config(
         paths.course,
         timeout=timeout,
-        RestoreTestCells={"originals": _pristine(notebook, paths)},
-        RestoreCellMetadata={"originals": _pristine(notebook, paths)},
+        RestoreTestCells={"originals": pristine},
+        RestoreCellMetadata={"originals": pristine},
         # nothing is drawn: the report is text
         ExecuteWithLimits={
             "kernel_env": {**GRADING_ENV, "MPLBACKEND": "Agg"},
             # the tests run as in grading, outside the kernel; their cells come from the
             # exercise as built (the notebook itself when it is that file)
-            "judge_source": _pristine(notebook, paths) or str(notebook),
+            "judge_source": pristine or str(notebook),
             # a student checks their own work on their own machine: no sandbox needed
             "sandbox": False,
         },
@@ -137,9 +142,6 @@ def check(
         out(f"note: {execution['message']}")
     if newer:
         out(f"note: {newer}")
-    hidden = _workspace.hidden_tests(nb)
-    if hidden is None and _pristine(notebook, paths):
-        hidden = _workspace.hidden_tests(_read(Path(_pristine(notebook, paths))))
     if hidden is None:  # a release from before the stamp listed them
         out(
             "Hidden tests may run when your notebook is graded; passing here is necessary, not sufficient."

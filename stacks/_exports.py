@@ -51,7 +51,10 @@ def complete(out: Path) -> bool:
 
 def write_all(ledger: Ledger, out: Path, context: Context, course: Path) -> None:
     """Write every export of the records of ``ledger`` into ``out``."""
-    hidden = _questions_with_hidden_tests(context.source)
+    import nbformat
+
+    source = nbformat.reads(context.source.decode("utf-8"), as_version=4)
+    hidden = set(_markup.hidden_test_ids(source))
     write_canvas(ledger, out / "canvas.csv", context.assignment)
     write_gradescope(ledger, out / "gradescope", hidden)
     write_nbgrader(ledger, out, course, context.assignment)
@@ -135,7 +138,9 @@ def write_nbgrader(ledger: Ledger, out: Path, course: Path, assignment: str) -> 
     """An nbgrader course folder in ``out/nbgrader`` with every record's scores.
 
     It is made anew in a staging folder and swapped in, so that formgrader never opens a
-    half-written gradebook; manual grades are made in a copy an instructor keeps.
+    half-written gradebook. What an instructor typed in formgrader since the last run
+    (manual scores, extra credit, comments) is carried over from the old gradebook, for
+    every student and cell the assignment still has; only the automatic scores are new.
     """
     from nbgrader.api import Gradebook
 
@@ -152,6 +157,7 @@ def write_nbgrader(ledger: Ledger, out: Path, course: Path, assignment: str) -> 
     config = staging / "nbgrader_config.py"
     # the settings name the folder they were written in: point them at where it will be
     config.write_text(config.read_text().replace(repr(str(staging)), repr(str(target))))
+    manual = _manual_marks(target / "gradebook.db", assignment)
     with Gradebook(f"sqlite:///{staging / 'gradebook.db'}") as gradebook:
         for student, record in sorted(ledger.records.items()):
             gradebook.update_or_create_student(student)
@@ -161,6 +167,13 @@ def write_nbgrader(ledger: Ledger, out: Path, course: Path, assignment: str) -> 
                 for grade in notebook.grades:
                     grade.auto_score = float(scores.get(grade.name, 0.0))
                     grade.needs_manual_grade = False
+                    kept = manual.get((student, notebook.name, "grade", grade.name))
+                    if kept:
+                        grade.manual_score, grade.extra_credit = kept
+                for comment in notebook.comments:
+                    kept = manual.get((student, notebook.name, "comment", comment.name))
+                    if kept:
+                        (comment.manual_comment,) = kept
             graded = out / "autograded" / f"{student}.ipynb"
             if graded.is_file():
                 place = staging / "autograded" / student / assignment / f"{assignment}.ipynb"
@@ -175,13 +188,27 @@ def write_nbgrader(ledger: Ledger, out: Path, course: Path, assignment: str) -> 
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _questions_with_hidden_tests(source: bytes) -> set[str]:
-    """The grade ids of the test cells of the source notebook that hold hidden tests."""
-    import nbformat
+def _manual_marks(database: Path, assignment: str) -> dict[tuple[str, str, str, str], tuple]:
+    """What formgrader's users entered in an existing gradebook, by (student, notebook, kind, cell)."""
+    from nbgrader.api import Gradebook, MissingEntry
 
-    nb = nbformat.reads(source.decode("utf-8"), as_version=4)
-    return {
-        _markup.nbgrader_meta(cell)["grade_id"]
-        for cell in nb.cells
-        if _markup.is_test_cell(cell) and _markup.HIDDEN_BEGIN in cell.source
-    }
+    if not database.is_file():
+        return {}
+    marks: dict[tuple[str, str, str, str], tuple] = {}
+    with Gradebook(f"sqlite:///{database}") as gradebook:
+        try:
+            submissions = gradebook.find_assignment(assignment).submissions
+        except MissingEntry:
+            return {}
+        for submission in submissions:
+            student = submission.student.id
+            for notebook in submission.notebooks:
+                for grade in notebook.grades:
+                    if grade.manual_score is not None or grade.extra_credit:
+                        key = (student, notebook.name, "grade", grade.name)
+                        marks[key] = (grade.manual_score, grade.extra_credit)
+                for comment in notebook.comments:
+                    if comment.manual_comment:
+                        key = (student, notebook.name, "comment", comment.name)
+                        marks[key] = (comment.manual_comment,)
+    return marks

@@ -15,15 +15,15 @@ A lock file keeps two ``stacks grade`` runs from writing the same folder at once
 from __future__ import annotations
 
 import csv
-import fcntl
 import hashlib
 import json
-import os
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from filelock import FileLock, Timeout
 
 from stacks._errors import GradeError
 from stacks._io import write_atomic
@@ -186,17 +186,19 @@ class Ledger:
         """Hold the folder's lock; refuse when another run holds it."""
         self.out.mkdir(parents=True, exist_ok=True)
         (self.out / ".stacks").mkdir(exist_ok=True)
-        handle = os.open(self.out / ".stacks" / "lock", os.O_CREAT | os.O_RDWR, 0o644)
+        # filelock's lock is the operating system's (flock on POSIX), so a run killed with
+        # SIGKILL leaves no stale lock behind.
+        lock = FileLock(str(self.out / ".stacks" / "lock"), timeout=0)
         try:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise GradeError(
-                    f"another stacks grade is writing to {self.out}; wait for it to finish"
-                ) from None
+            lock.acquire()
+        except Timeout:
+            raise GradeError(
+                f"another stacks grade is writing to {self.out}; wait for it to finish"
+            ) from None
+        try:
             yield
         finally:
-            os.close(handle)
+            lock.release()
 
     def log(self, lines: Iterable[str]) -> None:
         """Append lines to ``DIR/grading.log``."""

@@ -305,6 +305,25 @@ def dumps(nb: NotebookNode) -> str:
     return text if text.endswith("\n") else text + "\n"
 
 
+def hidden_test_ids(nb: NotebookNode) -> list[str]:
+    """The grade ids of the test cells that hold hidden tests, in notebook order.
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> meta = {"nbgrader": {"grade": True, "grade_id": "t", "points": 1, "solution": False}}
+    >>> cell = nbformat.v4.new_code_cell("### BEGIN HIDDEN TESTS\\nassert f(2) == 4\\n### END HIDDEN TESTS",
+    ...                                   metadata=meta)
+    >>> hidden_test_ids(nbformat.v4.new_notebook(cells=[cell]))
+    ['t']
+    """
+    return [
+        nbgrader_meta(cell)["grade_id"]
+        for cell in nb.cells
+        if is_test_cell(cell) and HIDDEN_BEGIN in cell.source
+    ]
+
+
 def secret_lines(nb: NotebookNode) -> set[str]:
     """Lines that only the solution should hold: solution code and hidden tests.
 

@@ -8,6 +8,7 @@ needs no script, no network and no file beside it.
 
 from __future__ import annotations
 
+import html
 import statistics
 from collections import Counter
 from dataclasses import dataclass
@@ -57,7 +58,7 @@ def _columns_svg(bars: list[Bar], x_title: str, y_title: str) -> str:
     step = inner_w / max(len(bars), 1)
     parts = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'role="img" aria-label="{_attr(y_title)} by {_attr(x_title)}">'
+        f'role="img" aria-label="{_text(y_title)} by {_text(x_title)}">'
     ]
     for i, bar in enumerate(bars):
         h = inner_h * bar.value / top
@@ -105,11 +106,8 @@ def _rows_svg(bars: list[Bar], maximum: float) -> str:
 
 
 def _text(value: object) -> str:
-    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _attr(value: object) -> str:
-    return _text(value).replace('"', "&quot;")
+    """Any value as SVG text or attribute content (quotes escaped too)."""
+    return html.escape(str(value))
 
 
 def write(ledger: Ledger, out: Path, assignment: str) -> Path:
@@ -120,6 +118,7 @@ def write(ledger: Ledger, out: Path, assignment: str) -> Path:
     rows = [r.row for r in records]
     max_score = max((row.max_score for row in rows), default=0.0)
     scores = [row.score for row in rows]
+    # one bar per point for small whole-point scores, else ten bins
     whole = int(max_score) == max_score and max_score <= 40
     edges = (
         [float(i) for i in range(int(max_score) + 2)]
@@ -131,8 +130,6 @@ def write(ledger: Ledger, out: Path, assignment: str) -> Path:
         Bar(f"{edges[i]:g}" if whole else f"{edges[i]:.1f}", c, str(c))
         for i, c in enumerate(counts)
     ]
-    if whole:
-        score_bars = score_bars[: int(max_score) + 1]
 
     questions: dict[str, dict] = {}
     for record in records:

@@ -29,7 +29,7 @@ import tempfile
 import time
 import warnings
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -324,9 +324,7 @@ def feedback_page(
         return _feedback.page(summary, questions=questions, pictures=pictures, notebook=nb)
     except Exception as error:  # the page without the notebook is still worth writing
         row.message = f"{row.message} (the notebook could not be rendered: {type(error).__name__})"
-        summary = _feedback.Summary(
-            row.student, row.assignment, row.score, row.max_score, row.status, row.message
-        )
+        summary = replace(summary, message=row.message)
         return _feedback.page(summary, questions=questions, pictures=pictures)
 
 

@@ -215,6 +215,29 @@ def test_nbgrader_gradebook_holds_every_submission_for_formgrader(graded):
     )
 
 
+def test_manual_grades_made_in_formgrader_survive_a_regrade(graded):
+    """Grades an instructor typed in out/nbgrader are theirs: a later run keeps them."""
+    from nbgrader.api import Gradebook
+
+    submissions, out = graded
+    database = f"sqlite:///{out / 'nbgrader' / 'gradebook.db'}"
+    with Gradebook(database) as gradebook:
+        grade = gradebook.find_grade("test_median_function", NAME, NAME, "bo")
+        grade.manual_score, grade.extra_credit = 2.5, 1.0
+        comment = gradebook.find_submission_notebook(NAME, NAME, "bo").comments[0]
+        comment.manual_comment = "see me about the median"
+        gradebook.db.commit()
+    assert _grade(submissions, out, "--regrade") == 0
+    with Gradebook(database) as gradebook:
+        grade = gradebook.find_grade("test_median_function", NAME, NAME, "bo")
+        assert (grade.manual_score, grade.extra_credit) == (2.5, 1.0)
+        assert grade.auto_score is not None  # the automatic score is still written
+        notebook = gradebook.find_submission_notebook(NAME, NAME, "bo")
+        assert "see me about the median" in [c.manual_comment for c in notebook.comments]
+        untouched = gradebook.find_grade("test_median_function", NAME, NAME, "ada")
+        assert untouched.manual_score is None
+
+
 # ---------------------------------------------------------------------------- report
 
 
