@@ -67,6 +67,7 @@ ZEBRAFISH = DatasetSpec(
         "labels.tif: (Y, X) uint16 label image of the outer-layer skin cells, 0 in the wound."
     ),
     references=("MaxZ.tif", "medianZ.tif"),
+    objects="skin cells",
 )
 
 CELLS = DatasetSpec(
@@ -89,6 +90,7 @@ CELLS = DatasetSpec(
     truth="labels.tif",
     truth_kind="labels",
     truth_description="labels.tif: (Z, Y, X) uint16 label image, one label per nucleus.",
+    objects="nuclei",
 )
 
 BEADPACK = DatasetSpec(
@@ -114,6 +116,7 @@ BEADPACK = DatasetSpec(
         "labels.tif: (Z, Y, X) uint16 label image, one label per bead (beads cut by the "
         "border included)."
     ),
+    objects="beads",
 )
 
 TIMELAPSE = DatasetSpec(
@@ -142,6 +145,7 @@ TIMELAPSE = DatasetSpec(
         "recording; labels.tif: (Z, Y, X) uint16 labels of all neurons."
     ),
     references=("labels.tif",),
+    objects="active neurons",
 )
 
 #: Every dataset's spec, by name, in the order :data:`NAMES` lists them.

@@ -166,6 +166,9 @@ class DatasetSpec:
         Other reference files, e.g. projections to compare with.
     frame_interval : float, optional
         Seconds between time points; given exactly when ``axes`` has a ``T``.
+    objects : str, optional
+        What the ground truth's objects are, in the plural ("beads", "nuclei"): the
+        word grading messages use.
 
     Raises
     ------
@@ -198,6 +201,7 @@ class DatasetSpec:
     truth_description: str
     references: tuple[str, ...] = ()
     frame_interval: float | None = None
+    objects: str = "objects"
 
     def __post_init__(self) -> None:
         listed = set(self.file_paths)

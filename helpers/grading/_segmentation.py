@@ -47,122 +47,139 @@ def _with_shape_of(
     return array
 
 
-def _as_labels(array: np.ndarray, name: str) -> np.ndarray:
+def _as_labels(array: np.ndarray, name: str, objects: str) -> np.ndarray:
     """Validate a label image's values: integers (whole-number floats too), not negative."""
     if array.dtype == bool:
         fail(
             f"{name} is a binary mask (True/False); label the connected objects "
-            "(skimage.measure.label) and split touching beads with a watershed."
+            f"(skimage.measure.label) and split touching {objects} with a watershed."
         )
     if array.dtype.kind == "f":
         if not np.all(np.isfinite(array)) or not np.array_equal(array, np.round(array)):
             fail(
                 f"{name} holds non-integer values ({array.dtype}); a label image gives each "
-                "bead one whole number. Did you pass a filtered image or a distance map?"
+                "object one whole number. Did you pass a filtered image or a distance map?"
             )
         array = array.astype(np.int64)
     if array.min() < 0:
-        fail(f"{name} has negative values; background is 0 and each bead gets a positive label.")
+        fail(f"{name} has negative values; background is 0 and each object gets a positive label.")
     return array
 
 
-def _label_image(student: Any, truth: np.ndarray, name: str) -> np.ndarray:
+def _label_image(student: Any, truth: np.ndarray, name: str, objects: str) -> np.ndarray:
     """Validate a label image: right shape, integers, not negative."""
-    return _as_labels(_with_shape_of(student, truth, name, single_plane_hint=True), name)
+    return _as_labels(_with_shape_of(student, truth, name, single_plane_hint=True), name, objects)
 
 
-def _foreground_stage(array: np.ndarray, truth: np.ndarray, min_dice: float, name: str) -> float:
+def _merged_advice(objects: str) -> str:
+    """What to try when touching objects stay merged, for a student with or without a watershed."""
+    return (
+        f"touching {objects} are merged. If you split them with a watershed already, it needs "
+        "a marker in each of them: a smaller min_distance in peak_local_max, a distance "
+        "transform of a cleaner mask, and exclude_border=False to keep the peaks near the "
+        "edges; otherwise split them with a watershed on the distance transform."
+    )
+
+
+def _foreground_stage(
+    array: np.ndarray, truth: np.ndarray, min_dice: float, name: str, objects: str
+) -> float:
     """Return the foreground Dice if it reaches ``min_dice``, else say what is wrong."""
-    found, beads = array > 0, truth > 0
-    dice = foreground_dice(found, beads)
+    found, true = array > 0, truth > 0
+    dice = foreground_dice(found, true)
     if dice >= min_dice:
         return dice
     if not found.any():
-        fail(f"{name} is empty (all zeros): no bead was found.")
-    if foreground_dice(~found, beads) >= min_dice:
+        fail(f"{name} is empty (all zeros): none of the {objects} was found.")
+    if foreground_dice(~found, true) >= min_dice:
         fail(
-            f"the foreground of {name} is inverted: the beads should be nonzero and the "
+            f"the foreground of {name} is inverted: the {objects} should be nonzero and the "
             "background 0 (try `~mask` or the opposite comparison with the threshold)."
         )
-    mine, theirs = found.mean(), beads.mean()
+    mine, theirs = found.mean(), true.mean()
     direction = "lower" if mine < theirs else "higher"
     fail(
-        f"the foreground of {name} overlaps the beads with Dice {dice:.2f} (at least "
-        f"{min_dice} is expected). It covers {mine:.0%} of the volume, the beads cover about "
+        f"the foreground of {name} overlaps the {objects} with Dice {dice:.2f} (at least "
+        f"{min_dice} is expected). It covers {mine:.0%} of the volume, the {objects} cover about "
         f"{theirs:.0%}: try a {direction} threshold, or smooth the data before thresholding."
     )
 
 
 def _objects_stage(
-    labels: np.ndarray, truth: np.ndarray, min_matched: float, iou_threshold: float, name: str
+    labels: np.ndarray,
+    truth: np.ndarray,
+    min_matched: float,
+    iou_threshold: float,
+    name: str,
+    objects: str,
 ) -> SegmentationScores:
-    """Return the scores if enough beads are matched, else say what is wrong."""
+    """Return the scores if enough objects are matched, else say what is wrong."""
     found = number_objects(labels)
     if found.count == 0:
-        fail(f"{name} is empty (all zeros): no bead was labelled.")
-    beads = number_objects(truth)
-    if found.count == 1 and beads.count > 1:
+        fail(f"{name} is empty (all zeros): none of the {objects} was labelled.")
+    true = number_objects(truth)
+    if found.count == 1 and true.count > 1:
         fail(
-            f"{name} is a binary mask: every bead has the same value {found.labels[0]}. Label the "
-            "connected objects (skimage.measure.label) and split touching beads with a watershed."
+            f"{name} is a binary mask: all the {objects} have the same value {found.labels[0]}. "
+            f"Label the connected objects (skimage.measure.label) and split touching {objects} "
+            "with a watershed."
         )
     # before the matching, whose table of overlaps grows with the number of objects
-    if found.count > 20 * max(beads.count, 1):
+    if found.count > 20 * max(true.count, 1):
         fail(
-            f"{name} has {found.count} objects for about {beads.count} beads: heavily "
+            f"{name} has {found.count} objects for about {true.count} {objects}: heavily "
             "over-segmented. Remove small objects and use fewer watershed markers (larger "
             "min_distance)."
         )
-    scores = compare_objects(found, beads, iou_threshold)
+    scores = compare_objects(found, true, iou_threshold)
     if scores.matched_fraction >= min_matched:
         return scores
     matched_text = (
-        f"{scores.matched} of {scores.n_true} beads are found as their own object "
+        f"{scores.matched} of {scores.n_true} {objects} are found as their own object "
         f"(IoU >= {iou_threshold}); at least {min_matched:.0%} are expected."
     )
+    have = f"You have {scores.n_found} objects for {scores.n_true} {objects}:"
     if scores.n_found < 0.8 * scores.n_true:
-        fail(
-            f"{matched_text} You have {scores.n_found} objects for {scores.n_true} beads: touching "
-            "beads are merged. Split them with a watershed on the distance transform, one marker "
-            "per bead."
-        )
+        fail(f"{matched_text} {have} {_merged_advice(objects)}")
     if scores.n_found > 1.25 * scores.n_true:
         fail(
-            f"{matched_text} You have {scores.n_found} objects for {scores.n_true} beads: beads are "
-            "split into pieces. Use fewer markers (larger min_distance in peak_local_max) and "
-            "remove small objects."
+            f"{matched_text} {have} {objects} are split into pieces. Use fewer markers (larger "
+            "min_distance in peak_local_max) and remove small objects."
         )
     fail(
         f"{matched_text} The number of objects is about right, so check where the boundaries "
-        "between beads fall."
+        f"between {objects} fall: the mask they are cut from, and how the markers are placed."
     )
 
 
-def _count_stage(n_found: int, n_true: int, tolerance: float, name: str) -> None:
+def _count_stage(n_found: int, n_true: int, tolerance: float, name: str, objects: str) -> None:
     """Pass if the number of objects is within tolerance, else say what is wrong."""
     allowed = max(1, round(tolerance * n_true))
     if abs(n_found - n_true) <= allowed:
         return
+    has = f"{name} has {n_found} object(s) but the data holds about {n_true} {objects}:"
     if n_found <= 1 < n_true:
         fail(
-            f"{name} has {n_found} object(s) but the data holds about {n_true} beads: this is a "
-            "binary mask; label the connected objects and split touching beads with a watershed."
+            f"{has} this is a binary mask; label the connected objects and split touching "
+            f"{objects} with a watershed."
         )
     if n_found < n_true:
-        fail(
-            f"{name} has {n_found} objects but the data holds about {n_true} beads: some "
-            "touching beads are still merged."
-        )
+        fail(f"{has} {_merged_advice(objects)}")
     fail(
-        f"{name} has {n_found} objects but the data holds about {n_true} beads: some beads are "
-        "split or noise is labelled; remove small objects and use fewer watershed markers."
+        f"{has} some are split in pieces or noise is labelled; remove small objects and use "
+        "fewer watershed markers (a larger min_distance)."
     )
 
 
 def check_foreground(
-    student: Any, truth: np.ndarray, *, min_dice: float = 0.9, name: str = "bead_labels"
+    student: Any,
+    truth: np.ndarray,
+    *,
+    min_dice: float = 0.9,
+    name: str = "bead_labels",
+    objects: str = "beads",
 ) -> float:
-    """Check that the foreground (``labels > 0``) overlaps the true beads.
+    """Check that the foreground (``labels > 0``) overlaps the true objects.
 
     Parameters
     ----------
@@ -174,6 +191,8 @@ def check_foreground(
         Smallest accepted Dice coefficient of the foregrounds.
     name : str
         How the message calls the student's image.
+    objects : str
+        What the messages call the objects (plural), e.g. ``"nuclei"``.
 
     Returns
     -------
@@ -197,7 +216,7 @@ def check_foreground(
     helpers.grading.GradingError: the foreground of mask is inverted: the beads should be nonzero and the background 0 (try `~mask` or the opposite comparison with the threshold).
     """
     truth = np.asarray(truth)
-    return _foreground_stage(_with_shape_of(student, truth, name), truth, min_dice, name)
+    return _foreground_stage(_with_shape_of(student, truth, name), truth, min_dice, name, objects)
 
 
 def check_objects(
@@ -207,8 +226,9 @@ def check_objects(
     min_matched: float = 0.9,
     iou_threshold: float = 0.5,
     name: str = "bead_labels",
+    objects: str = "beads",
 ) -> float:
-    """Check that each true bead is found as its own labelled object.
+    """Check that each true object is found as its own labelled object.
 
     True and found objects are paired one to one (optimal matching on IoU); a bead counts
     as found when its partner overlaps it with ``IoU >= iou_threshold``. Label values may
@@ -226,11 +246,13 @@ def check_objects(
         IoU needed for a pair to count.
     name : str
         How the message calls the student's image.
+    objects : str
+        What the messages call the objects (plural), e.g. ``"nuclei"``.
 
     Returns
     -------
     float
-        The fraction of beads found (a plain float).
+        The fraction of true objects found (a plain float).
 
     Raises
     ------
@@ -245,18 +267,23 @@ def check_objects(
     >>> check_objects((truth > 0).astype(np.uint8), truth)
     Traceback (most recent call last):
     ...
-    helpers.grading.GradingError: bead_labels is a binary mask: every bead has the same value 1. Label the connected objects (skimage.measure.label) and split touching beads with a watershed.
+    helpers.grading.GradingError: bead_labels is a binary mask: all the beads have the same value 1. Label the connected objects (skimage.measure.label) and split touching beads with a watershed.
     """
     truth = np.asarray(truth)
-    labels = _label_image(student, truth, name)
-    scores = _objects_stage(labels, truth, min_matched, iou_threshold, name)
+    labels = _label_image(student, truth, name, objects)
+    scores = _objects_stage(labels, truth, min_matched, iou_threshold, name, objects)
     return float(scores.matched_fraction)
 
 
 def check_count(
-    student: Any, truth: np.ndarray, *, tolerance: float = 0.05, name: str = "bead_labels"
+    student: Any,
+    truth: np.ndarray,
+    *,
+    tolerance: float = 0.05,
+    name: str = "bead_labels",
+    objects: str = "beads",
 ) -> float:
-    """Check the number of labelled objects against the number of true beads.
+    """Check the number of labelled objects against the number of true objects.
 
     Parameters
     ----------
@@ -268,6 +295,8 @@ def check_count(
         Accepted relative error of the count (at least one object either way).
     name : str
         How the message calls the student's image.
+    objects : str
+        What the messages call the objects (plural), e.g. ``"nuclei"``.
 
     Returns
     -------
@@ -286,8 +315,8 @@ def check_count(
     1.0
     """
     truth = np.asarray(truth)
-    labels = _label_image(student, truth, name)
-    _count_stage(len(object_labels(labels)), len(object_labels(truth)), tolerance, name)
+    labels = _label_image(student, truth, name, objects)
+    _count_stage(len(object_labels(labels)), len(object_labels(truth)), tolerance, name, objects)
     return 1.0
 
 
@@ -300,6 +329,7 @@ def check_labels(
     iou_threshold: float = 0.5,
     count_tolerance: float = 0.05,
     name: str = "bead_labels",
+    objects: str = "beads",
 ) -> float:
     """Run :func:`check_foreground`, :func:`check_objects` and :func:`check_count` at once.
 
@@ -313,11 +343,13 @@ def check_labels(
         Passed on to the three checks.
     name : str
         How the messages call the student's image.
+    objects : str
+        What the messages call the objects (plural), e.g. ``"nuclei"``.
 
     Returns
     -------
     float
-        The mean IoU of the true beads with their matched objects (a plain float).
+        The mean IoU of the true objects with their matched objects (a plain float).
 
     Raises
     ------
@@ -333,9 +365,10 @@ def check_labels(
     truth = np.asarray(truth)
     # validated as check_foreground does, which accepts a mask, before the label checks
     array = _with_shape_of(student, truth, name)
-    _foreground_stage(array, truth, min_dice, name)
-    scores = _objects_stage(_as_labels(array, name), truth, min_matched, iou_threshold, name)
-    _count_stage(scores.n_found, scores.n_true, count_tolerance, name)
+    _foreground_stage(array, truth, min_dice, name, objects)
+    labels = _as_labels(array, name, objects)
+    scores = _objects_stage(labels, truth, min_matched, iou_threshold, name, objects)
+    _count_stage(scores.n_found, scores.n_true, count_tolerance, name, objects)
     return float(scores.mean_iou)
 
 
@@ -402,7 +435,7 @@ def check_volumes(
         and background.size
         and np.isclose(np.sort(vols), np.sort(np.append(expected, background))).all()
     ):
-        fail(f"{name} includes the background (label 0) as a volume; measure only the beads.")
+        fail(f"{name} includes the background (label 0) as a volume; measure only the objects.")
     if len(vols) != len(expected):
         fail(
             f"{name} has {len(vols)} values but {labels_name} has {len(expected)} objects; give one "
@@ -468,6 +501,13 @@ def _spacing(dataset: str) -> tuple[float, ...]:
     return tuple(float(s) for s in datasets.SPECS[dataset].spacing)
 
 
+def _objects(dataset: str) -> str:
+    """What the dataset's objects are called in messages (plural), e.g. "nuclei"."""
+    from helpers import datasets
+
+    return datasets.SPECS[dataset].objects
+
+
 def _call_on(func: Callable[..., Any], image: np.ndarray, *rest: Any, what: str = "volume") -> Any:
     """Call the student's function on a copy of the hidden image; it must not change it."""
     given = image.copy()
@@ -525,7 +565,9 @@ def check_mask_function(
     fname = getattr(func, "__name__", "your function")
     out = _call_on(func, image)
     with _prefixed(_where(dataset, image.shape)):
-        return check_foreground(out, truth, min_dice=min_dice, name=f"{fname}(volume)")
+        return check_foreground(
+            out, truth, min_dice=min_dice, name=f"{fname}(volume)", objects=_objects(dataset)
+        )
 
 
 def check_segmentation_function(
@@ -579,16 +621,16 @@ def check_segmentation_function(
     image, truth = hidden_variant(dataset, shape)
     fname = getattr(func, "__name__", "your function")
     out = _call_on(func, image, _spacing(dataset))
-    name = f"{fname}(volume, spacing)"
+    name, objects = f"{fname}(volume, spacing)", _objects(dataset)
     with _prefixed(_where(dataset, image.shape)):
-        labels = _label_image(out, truth, name)
+        labels = _label_image(out, truth, name, objects)
         mean_iou = 0.0
         if min_matched is not None:
-            mean_iou = _objects_stage(labels, truth, min_matched, iou_threshold, name).mean_iou
+            scores = _objects_stage(labels, truth, min_matched, iou_threshold, name, objects)
+            mean_iou = scores.mean_iou
         if count_tolerance is not None:
-            _count_stage(
-                number_objects(labels).count, number_objects(truth).count, count_tolerance, name
-            )
+            n_found, n_true = number_objects(labels).count, number_objects(truth).count
+            _count_stage(n_found, n_true, count_tolerance, name, objects)
     return float(mean_iou)
 
 

@@ -460,7 +460,7 @@ def test_binary_mask_fails_objects_and_count_but_not_foreground():
         grading.check_objects,
         mask.astype(np.uint8),
         TRUTH,
-        match="is a binary mask: every bead has the same value 1.",
+        match="is a binary mask: all the beads have the same value 1.",
     )
     fails(
         grading.check_count,
@@ -475,11 +475,31 @@ def test_merged_and_split_objects_messages():
 
     merged = label(TRUTH > 0)  # the four touching blocks become one object
     fails(grading.check_objects, merged, TRUTH, match="touching beads are merged")
-    fails(grading.check_count, merged, TRUTH, match="some touching beads are still merged")
+    # a student who already used a watershed is told what to change in it
+    for check in (grading.check_objects, grading.check_count):
+        fails(check, merged, TRUTH, match="If you split them with a watershed already")
+        fails(check, merged, TRUTH, match="a smaller min_distance in peak_local_max")
+        fails(check, merged, TRUTH, match="exclude_border=False")
     # each bead in 3 pieces
     split = (TRUTH.astype(np.int64) * 3 + np.indices(TRUTH.shape)[2] % 3) * (TRUTH > 0)
     fails(grading.check_objects, split, TRUTH, match="split into pieces")
-    fails(grading.check_count, split, TRUTH, match="split or noise is labelled")
+    fails(grading.check_count, split, TRUTH, match="split in pieces or noise is labelled")
+
+
+def test_messages_name_the_objects_of_the_dataset():
+    from skimage.measure import label
+
+    merged = label(TRUTH > 0)
+    fails(grading.check_count, merged, TRUTH, objects="nuclei", match="touching nuclei are merged")
+    fails(grading.check_foreground, 0 * TRUTH, TRUTH, objects="nuclei", match="none of the nuclei")
+    # the function checks take the word from the dataset's spec
+    fails(
+        grading.check_mask_function,
+        lambda v: v < v.mean(),
+        "cells",
+        shape=(12, 48, 48),
+        match="the foreground of <lambda>(volume) overlaps the nuclei",
+    )
 
 
 def test_label_image_validation_messages():
