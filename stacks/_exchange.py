@@ -3,7 +3,8 @@
 The judge (:mod:`stacks._judge`) never unpickles, imports or calls anything that comes from
 a kernel. A value crosses as a folder: ``value.json`` holds plain JSON (numbers, strings,
 lists, dicts with string keys) where arrays are references to ``.npy`` files, read with
-``allow_pickle=False`` after their size is checked. Anything else arrives as an
+``allow_pickle=False`` after their size is checked; a pandas DataFrame crosses as a dict of
+its columns. Anything else arrives as an
 :class:`Opaque` that says what it was.
 
 The kernel side (:func:`export_name`, :func:`call_function`) runs in the student's kernel,
@@ -100,6 +101,10 @@ def encode(value: Any, folder: Path, name: str = "value") -> None:
                 return {"__opaque__": f"a {type(item).__name__} of {len(item)} items"}
             items = [tree(element, depth + 1) for element in item]
             return {"__tuple__": items} if isinstance(item, tuple) else items
+        columns = _table_columns(item)
+        if columns is not None:
+            # a table crosses as a dict of its columns, so that the judge keeps their names
+            return {"__dict__": {k: tree(v, depth + 1) for k, v in columns.items()}}
         if isinstance(item, dict) and all(isinstance(k, str) for k in item):
             if len(item) > MAX_ITEMS:
                 return {"__opaque__": f"a dict of {len(item)} items"}
@@ -114,6 +119,16 @@ def encode(value: Any, folder: Path, name: str = "value") -> None:
 
     document = {"name": name, "value": tree(value, 0)}
     (folder / "value.json").write_text(json.dumps(document))
+
+
+def _table_columns(item: Any) -> dict[str, np.ndarray] | None:
+    """The columns of a pandas DataFrame by name (without importing pandas), else None."""
+    if type(item).__name__ != "DataFrame" or not hasattr(item, "columns"):
+        return None
+    names = list(item.columns)
+    if len(names) > MAX_ITEMS or not all(isinstance(n, str) for n in names):
+        return None
+    return {n: np.asarray(item[n]) for n in names}
 
 
 def _as_array(item: Any) -> np.ndarray | None:

@@ -14,6 +14,11 @@ Kinds
 ``label_overlay``
     The middle plane of a dataset with the true object outlines, the student's outlines,
     and the student's labels in colour (a binary mask shows as one colour).
+``mask_overlay``
+    For a mask (such as the pixels of active neurons): the middle plane of a dataset with
+    the true outlines, the student's outlines, and where the two masks agree.
+
+The plane of a time series of volumes is the middle plane of its mean over time.
 """
 
 from __future__ import annotations
@@ -123,6 +128,8 @@ def _middle_plane_in(root: Path, dataset: str) -> tuple[np.ndarray, np.ndarray]:
     from helpers import datasets
 
     volume, truth = datasets.load(dataset), datasets.load_truth(dataset)
+    if datasets.describe(dataset)["axes"].startswith("T"):  # a time series of volumes
+        volume = volume.mean(axis=0)
     middle = volume.shape[0] // 2
     return volume[middle], truth[middle]
 
@@ -228,6 +235,51 @@ def _draw_overlay(arrays: Mapping[str, np.ndarray], options: Mapping[str, Any]) 
     return (str(options["caption"]), png_of_grid([panels]))
 
 
+# ---------------------------------------------------------------------------- mask_overlay
+
+#: Colours of the agreement panel: in both masks, only in the student's, only in the truth's.
+_BOTH, _ONLY_YOURS, _MISSED = (255, 255, 255), (230, 38, 230), (26, 200, 51)
+
+
+def _draw_mask_overlay(arrays: Mapping[str, np.ndarray], options: Mapping[str, Any]) -> Picture:
+    from skimage.segmentation import find_boundaries
+
+    from helpers import datasets
+    from stacks._canvas import Panel, grey, png_of_grid
+
+    name = options["variable"]
+    data, truth = _middle_plane(options["dataset"])
+    true = truth > 0
+    mask = arrays.get(name)
+    background = grey(data)
+
+    def outline(plane_mask: np.ndarray, title: str, color: tuple[int, int, int]) -> Panel:
+        rgb = background.copy()
+        rgb[find_boundaries(plane_mask, mode="inner")] = color
+        return Panel(title, rgb)
+
+    objects = datasets.SPECS[options["dataset"]].objects
+    panels = [outline(true, f"true {objects} (outlines)", _MISSED)]
+    if mask is None or mask.shape != true.shape:
+        note = (
+            f"no {name} to show"
+            if mask is None
+            else f"{name} plane has shape {tuple(mask.shape)},\nexpected {tuple(true.shape)}"
+        )
+        panels += [Panel(f"your {name}", note=note), Panel("agreement", note=note)]
+    else:
+        mine = mask > 0
+        agree = (background // 3).copy()  # the data, dimmed, where neither mask is
+        agree[mine & true], agree[mine & ~true], agree[~mine & true] = _BOTH, _ONLY_YOURS, _MISSED
+        total = int(mine.sum() + true.sum())
+        dice = 2 * int((mine & true).sum()) / total if total else 1.0
+        panels += [
+            outline(mine, f"your {name} (outlines)", (255, 77, 26)),
+            Panel(f"agreement: Dice {dice:.2f} in this plane", agree),
+        ]
+    return (str(options["caption"]), png_of_grid([panels]))
+
+
 def _check_dataset(options: Mapping[str, Any]) -> list[str]:
     from helpers import datasets
 
@@ -254,6 +306,22 @@ KINDS: dict[str, FigureKind] = {
         draw=lambda arrays, options: _draw_overlay(
             arrays,
             {"caption": "The middle plane: the true outlines, yours, and your labels.", **options},
+        ),
+        check_more=_check_dataset,
+    ),
+    "mask_overlay": FigureKind(
+        required={"variable": str, "dataset": str},
+        optional={"caption": str},
+        variables=lambda options: [options["variable"]],
+        draw=lambda arrays, options: _draw_mask_overlay(
+            arrays,
+            {
+                "caption": (
+                    "The middle plane: the true outlines, yours, and where the masks agree "
+                    "(white: both, magenta: only yours, green: missed)."
+                ),
+                **options,
+            },
         ),
         check_more=_check_dataset,
     ),

@@ -7,20 +7,26 @@
   warning. Each lecture's run time is printed, recorded as a junit property, written to
   ``build/lecture_times.csv`` and summarised in a table at the end of the module. Timing is
   reported, not asserted: budgets belong to benchmarks.
+- ``test_lecture_runs_second_seed``: the same run, with the same checks, on the data of a
+  second seed (``SECOND_SEED``), so that a lecture whose code or prose only holds for the seed-0
+  data fails here. That data is generated once per module into a temporary folder by the code
+  behind ``stacks data --seed``, and the kernel is started with ``STACKS_DATA`` pointing at it;
+  the kernel itself checks that it reads that folder and that the folder holds that seed.
 - ``test_lecture_avoids_removed_apis``: code cells and the (unexecuted) code in solution
   dropdowns use none of the APIs that scikit-image 0.26, NumPy 2 or Matplotlib 3.9+ removed
   or deprecated.
 - ``test_lecture_structure``: objectives, a time estimate, key points, at least one solution
   folded into a dropdown, and solution code that at least compiles.
 
-Datasets are generated once, before the first lecture runs, so that the first lecture's time
-is its own and not the data generator's.
+Datasets (of both seeds) are generated once, before the first lecture runs, so that the first
+lecture's time is its own and not the data generator's.
 """
 
 from __future__ import annotations
 
 import ast
 import csv
+import os
 import re
 import time
 from pathlib import Path
@@ -36,6 +42,8 @@ LECTURES_DIR = ROOT / "lectures"
 LECTURES = sorted(LECTURES_DIR.glob("*.md"))
 
 CELL_TIMEOUT = 120  # seconds per cell: generous; run time is reported, not enforced here
+
+SECOND_SEED = 7  # the lectures must also run, warning-free, on the data of this seed
 
 WARNINGS_AS_ERRORS = (
     "import warnings\n"
@@ -85,6 +93,22 @@ def course_data():
     for name in names:
         datasets.path(name)
     return names
+
+
+@pytest.fixture(scope="module")
+def second_seed_data(tmp_path_factory):
+    """A temporary data folder with every dataset made from ``SECOND_SEED``, made once.
+
+    ``datasets.variant`` inside ``use_data`` is what ``stacks data --seed N`` runs, with the
+    folder chosen the way ``STACKS_DATA`` chooses it, and without touching ``os.environ``.
+    """
+    from helpers import datasets
+
+    folder = tmp_path_factory.mktemp(f"data_seed{SECOND_SEED}")
+    with datasets.use_data(folder):
+        for name in datasets.NAMES:
+            datasets.variant(name, SECOND_SEED)
+    return folder
 
 
 @pytest.fixture(scope="module")
@@ -149,10 +173,36 @@ def _problems(nb) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("lecture", LECTURES, ids=_ids(LECTURES))
-def test_lecture_runs(lecture, course_data, timing_table, record_property):
+def _data_check(folder: Path, seed: int) -> str:
+    """Kernel code that fails unless the datasets come from ``folder`` and were made from ``seed``."""
+    return (
+        "import json as _json\n"
+        "from pathlib import Path as _Path\n"
+        "from helpers import datasets as _datasets\n"
+        f"assert _datasets.data_root() == _Path({str(folder)!r}), _datasets.data_root()\n"
+        "for _name in _datasets.NAMES:\n"
+        "    _seed = _json.loads((_datasets.path(_name) / 'manifest.json').read_text())['seed']\n"
+        f"    assert _seed == {seed}, (_name, _seed)\n"
+        "del _json, _Path, _datasets, _name, _seed"
+    )
+
+
+def _run_lecture(lecture: Path, record_property, data: Path | None = None) -> None:
+    """Execute one lecture in a fresh kernel and fail on any error, stderr output or warning.
+
+    With ``data`` (the folder of the ``SECOND_SEED`` datasets), the kernel is started with
+    ``STACKS_DATA=data``, and the run is timed and reported under its own name.
+    """
+    key, label = lecture.stem, lecture.name
+    if data is not None:
+        key, label = f"{key} (seed {SECOND_SEED})", f"{label} (seed {SECOND_SEED})"
     nb = jupytext.read(lecture)
-    nb.cells.insert(0, nbformat.v4.new_code_cell(WARNINGS_AS_ERRORS))
+    first = WARNINGS_AS_ERRORS
+    kernel_options = {}
+    if data is not None:
+        first += "\n" + _data_check(data, SECOND_SEED)
+        kernel_options["env"] = {**os.environ, "STACKS_DATA": str(data)}
+    nb.cells.insert(0, nbformat.v4.new_code_cell(first))
     client = NotebookClient(
         nb,
         timeout=CELL_TIMEOUT,
@@ -162,18 +212,28 @@ def test_lecture_runs(lecture, course_data, timing_table, record_property):
     start = time.perf_counter()
     failure = None
     try:
-        client.execute()
+        client.execute(**kernel_options)
     except CellExecutionError as error:
         failure = error
     seconds = time.perf_counter() - start
-    _times[lecture.stem] = seconds
+    _times[key] = seconds
     record_property("seconds", round(seconds, 1))
-    print(f"{lecture.name}: {seconds:.1f} s")
+    print(f"{label}: {seconds:.1f} s")
 
     problems = _problems(nb)
     if failure is not None and not problems:
         problems.append(str(failure)[-2000:])
-    assert not problems, f"{lecture.name}:\n" + "\n".join(problems)
+    assert not problems, f"{label}:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("lecture", LECTURES, ids=_ids(LECTURES))
+def test_lecture_runs(lecture, course_data, timing_table, record_property):
+    _run_lecture(lecture, record_property)
+
+
+@pytest.mark.parametrize("lecture", LECTURES, ids=_ids(LECTURES))
+def test_lecture_runs_second_seed(lecture, second_seed_data, timing_table, record_property):
+    _run_lecture(lecture, record_property, second_seed_data)
 
 
 def _code_sources(lecture: Path) -> list[tuple[str, str]]:

@@ -8,15 +8,12 @@ validated arrays and either passes or fails with the message for its measure.
 
 from __future__ import annotations
 
-import contextlib
-import functools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from ._failure import GradingError, as_array, fail, shape_text
-from ._hidden import hidden_seed
+from ._failure import as_array, fail, shape_text
 from ._scores import (
     SegmentationScores,
     compare_objects,
@@ -24,7 +21,7 @@ from ._scores import (
     number_objects,
     object_labels,
 )
-from ._student_code import call_student_function
+from ._variants import _call_on, _objects, _prefixed, _spacing, _where, dimmed, hidden_variant
 
 
 def _with_shape_of(
@@ -217,6 +214,86 @@ def check_foreground(
     """
     truth = np.asarray(truth)
     return _foreground_stage(_with_shape_of(student, truth, name), truth, min_dice, name, objects)
+
+
+def _holes(mask: np.ndarray) -> int:
+    """The number of background regions that the foreground encloses."""
+    from scipy import ndimage as ndi
+
+    return int(ndi.label(ndi.binary_fill_holes(mask) & ~mask)[1])
+
+
+def check_clean_mask(
+    student: Any,
+    truth: np.ndarray,
+    *,
+    extra_holes: int = 10,
+    extra_pieces: float = 1.0,
+    name: str = "mask",
+    objects: str = "objects",
+) -> float:
+    """Check that a mask has no specks of noise and no holes inside its objects.
+
+    A mask can overlap the truth well (high Dice) and still be speckled: a threshold of a
+    noisy image leaves single voxels on the wrong side. Such a mask cannot be labelled.
+    Its connected pieces and its enclosed holes are counted and compared with the truth's.
+
+    Parameters
+    ----------
+    student : array_like
+        The student's mask (nonzero is foreground).
+    truth : numpy.ndarray
+        Ground-truth labels or mask.
+    extra_holes : int
+        How many more enclosed holes than the truth's are accepted.
+    extra_pieces : float
+        How many more connected pieces are accepted, as a fraction of the truth's (at least 5).
+    name : str
+        How the message calls the student's mask.
+    objects : str
+        What the messages call the objects (plural).
+
+    Returns
+    -------
+    float
+        1.0 when the mask is clean.
+
+    Raises
+    ------
+    GradingError
+        Saying how many specks or holes there are, and what removes them.
+
+    Examples
+    --------
+    >>> truth = np.zeros((4, 20, 20), int); truth[:, 4:16, 4:16] = 1
+    >>> check_clean_mask(truth, truth)
+    1.0
+    >>> holes = truth.copy(); holes[1:3, 6:14:2, 6:14:2] = 0
+    >>> check_clean_mask(holes, truth, extra_holes=2, name="mask", objects="nuclei")
+    Traceback (most recent call last):
+    ...
+    helpers.grading.GradingError: mask has 16 holes inside the nuclei (the true nuclei have 0): fill them (morphology.remove_small_holes, or ndi.binary_fill_holes), or smooth more before the threshold.
+    """
+    from scipy import ndimage as ndi
+
+    mask = _with_shape_of(student, np.asarray(truth), name) > 0
+    true = np.asarray(truth) > 0
+    pieces, true_pieces = int(ndi.label(mask)[1]), int(ndi.label(true)[1])
+    allowed = true_pieces + max(5, round(extra_pieces * true_pieces))
+    if pieces > allowed:
+        fail(
+            f"{name} has {pieces} separate pieces where the true {objects} make "
+            f"{true_pieces}: specks of noise. Smooth before the threshold and remove small "
+            "objects (morphology.remove_small_objects)."
+        )
+    holes, true_holes = _holes(mask), _holes(true)
+    if holes > true_holes + extra_holes:
+        fail(
+            f"{name} has {holes} holes inside the {objects} (the true {objects} have "
+            f"{true_holes}): fill them (morphology.remove_small_holes, or "
+            "ndi.binary_fill_holes), or smooth more before the threshold."
+        )
+    return 1.0
 
 
 def check_objects(
@@ -464,83 +541,37 @@ def check_volumes(
 # ------------------------------------------------------------------ students' functions
 
 
-@functools.lru_cache(maxsize=4)
-def _variant(
-    dataset: str, seed: int, shape: tuple[int, ...] | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """The main array and the ground truth of a simulated variant of ``dataset``."""
-    from helpers import datasets
-
-    spec = datasets.SPECS[dataset]
-    arrays = datasets.simulate(dataset, seed, shape)
-    entries = {entry.path: entry for entry in spec.files}
-    if spec.truth is None:
-        raise ValueError(f"{dataset} has no ground truth to grade against")
-    image, truth = entries[spec.main].array(arrays), entries[spec.truth].array(arrays)
-    image.flags.writeable = truth.flags.writeable = False  # shared by every check of a run
-    return image, truth
-
-
-def hidden_variant(
-    dataset: str, shape: Sequence[int] | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """A variant of ``dataset`` made from the hidden seed: its main array and ground truth.
-
-    Examples
-    --------
-    >>> image, truth = hidden_variant("beadpack", shape=(24, 40, 40))
-    >>> image.shape == truth.shape == (24, 40, 40)
-    True
-    """
-    return _variant(dataset, hidden_seed(), None if shape is None else tuple(int(n) for n in shape))
-
-
-def _spacing(dataset: str) -> tuple[float, ...]:
-    from helpers import datasets
-
-    return tuple(float(s) for s in datasets.SPECS[dataset].spacing)
-
-
-def _objects(dataset: str) -> str:
-    """What the dataset's objects are called in messages (plural), e.g. "nuclei"."""
-    from helpers import datasets
-
-    return datasets.SPECS[dataset].objects
-
-
-def _call_on(func: Callable[..., Any], image: np.ndarray, *rest: Any, what: str = "volume") -> Any:
-    """Call the student's function on a copy of the hidden image; it must not change it."""
-    given = image.copy()
-    fname = getattr(func, "__name__", "your function")
-    out = call_student_function(func, fname, given, *rest)
-    if not np.array_equal(given, image):
-        fail(f"{fname} changed the {what} it was given; work on a copy.")
-    return out
-
-
-def _where(dataset: str, shape: tuple[int, ...]) -> str:
-    return f"on a hidden {dataset} volume of shape {shape_text(shape)} (made at grading time)"
-
-
 def check_mask_function(
-    func: Callable[[np.ndarray], Any],
+    func: Callable[..., Any],
     dataset: str = "beadpack",
     *,
     shape: Sequence[int] | None = None,
     min_dice: float = 0.9,
+    with_spacing: bool = False,
+    clean: bool = False,
+    light: float = 1.0,
 ) -> float:
     """Call a student's ``mask(volume)`` on a hidden variant of ``dataset``; check its foreground.
 
     Parameters
     ----------
     func : callable
-        The student's function of one volume, returning a mask (or labels) of its shape.
+        The student's function of one volume (and its spacing, with ``with_spacing``),
+        returning a mask (or labels) of its shape.
     dataset : str
         The dataset whose physics the hidden volume has.
     shape : sequence of int, optional
         The hidden volume's shape (default: the dataset's own).
     min_dice : float
         Smallest accepted Dice coefficient of the foregrounds.
+    with_spacing : bool
+        Call ``func(volume, spacing)`` with the dataset's voxel size instead of ``func(volume)``.
+    clean : bool
+        Also run :func:`check_clean_mask`: no specks of noise, no holes inside the objects.
+    light : float
+        The fraction of the dataset's light the hidden volume is recorded with (each
+        photo-electron kept with this probability, as a shorter exposure would): below 1
+        it is noisier than the data the student worked on.
 
     Returns
     -------
@@ -562,12 +593,20 @@ def check_mask_function(
     helpers.grading.GradingError: on a hidden beadpack volume of shape (24, 40, 40) (made at grading time): the foreground of <lambda>(volume) is inverted: the beads should be nonzero and the background 0 (try `~mask` or the opposite comparison with the threshold).
     """
     image, truth = hidden_variant(dataset, shape)
+    if light < 1:
+        image = dimmed(image, light)
     fname = getattr(func, "__name__", "your function")
-    out = _call_on(func, image)
-    with _prefixed(_where(dataset, image.shape)):
-        return check_foreground(
-            out, truth, min_dice=min_dice, name=f"{fname}(volume)", objects=_objects(dataset)
-        )
+    if with_spacing:
+        out, name = _call_on(func, image, _spacing(dataset)), f"{fname}(volume, spacing)"
+    else:
+        out, name = _call_on(func, image), f"{fname}(volume)"
+    where = _where(dataset, image.shape) if light >= 1 else _where(dataset, image.shape, light)
+    with _prefixed(where):
+        objects = _objects(dataset)
+        dice = check_foreground(out, truth, min_dice=min_dice, name=name, objects=objects)
+        if clean:
+            check_clean_mask(out, truth, name=name, objects=objects)
+        return dice
 
 
 def check_segmentation_function(
@@ -673,12 +712,3 @@ def check_volumes_function(
         return check_volumes(
             out, truth, spacing=spacing, name=f"{fname}(labels, spacing)", labels_name="the labels"
         )
-
-
-@contextlib.contextmanager
-def _prefixed(where: str) -> Iterator[None]:
-    """Put ``where`` in front of the message of a check that fails inside the block."""
-    try:
-        yield
-    except GradingError as error:
-        raise GradingError(f"{where}: {error}") from None

@@ -63,30 +63,30 @@ def test_grading_error_is_an_assertion_error_named_after_the_package():
 
 
 def test_public_names_are_the_ones_the_exercises_use():
-    assert sorted(grading.__all__) == [
+    """Every public check is called by an exercise, and every check an exercise calls is public.
+
+    The names that are public without being checks: the error, the scores (for instructors
+    and lectures), check_labels (the three segmentation checks at once, for instructors) and
+    the hidden-data controls that stacks and the tolerance tests use.
+    """
+    import re
+    from pathlib import Path
+
+    solutions = Path(__file__).resolve().parents[2] / "solutions"
+    used = set()
+    for path in solutions.glob("*.md"):
+        used |= set(re.findall(r"\bgrading\.(\w+)", path.read_text(encoding="utf-8")))
+    not_for_exercises = {
         "GradingError",
         "SegmentationScores",
-        "check_brighten",
-        "check_count",
-        "check_dimensions",
-        "check_draw_h",
-        "check_filtered",
-        "check_foreground",
         "check_labels",
-        "check_mask_function",
-        "check_objects",
-        "check_projection",
-        "check_projection_function",
-        "check_rgb_to_grey",
-        "check_segmentation_function",
-        "check_unit_float",
-        "check_volumes",
-        "check_volumes_function",
         "hidden_data",
         "hidden_seed",
         "hidden_variant",
         "segmentation_scores",
-    ]
+    }
+    assert used - set(grading.__all__) == set(), "exercises call checks that are not public"
+    assert set(grading.__all__) - used == not_for_exercises
     assert all(hasattr(grading, name) for name in grading.__all__)
 
 
@@ -713,3 +713,205 @@ def test_a_median_may_be_cast_back_to_the_stacks_own_dtype_only():
     assert check_projection_function(own_dtype, how="median") == 1.0
     with pytest.raises(GradingError, match=r"float32 stack: a median of floats has decimals"):
         check_projection_function(lambda s: np.median(s, axis=0).astype(int), how="median")
+
+
+# ------------------------------------------------- contrast, smoothing, thresholds (exercise 3)
+
+
+def test_stretch_messages():
+    volume = np.arange(1000, dtype=np.uint16).reshape(10, 10, 10)
+    right = np.clip(
+        (volume - np.percentile(volume, 10)) / np.ptp(np.percentile(volume, (10, 90))), 0, 1
+    )
+    assert grading.check_stretch(right, volume, low=10, high=90) == 1.0
+    unclipped = (volume - np.percentile(volume, 10)) / np.ptp(np.percentile(volume, (10, 90)))
+    fails(grading.check_stretch, unclipped, volume, low=10, high=90, match="(clip them)")
+    fails(
+        grading.check_stretch,
+        (right * 255).astype(np.uint8),
+        volume,
+        low=10,
+        high=90,
+        match="floating point",
+    )
+    fails(
+        grading.check_stretch,
+        right,
+        volume,
+        low=5,
+        high=95,
+        match="differs from the percentile stretch",
+    )
+
+
+def test_stretch_function_must_use_the_percentiles_it_is_given():
+    def defaults_only(volume, low=0.5, high=99.5):
+        p_low, p_high = np.percentile(volume, (0.5, 99.5))
+        return np.clip((volume - p_low) / (p_high - p_low), 0, 1)
+
+    fails(
+        grading.check_stretch_function,
+        defaults_only,
+        "cells",
+        shape=(20, 64, 64),
+        match="ignores low and high",
+    )
+
+
+def test_denoise_function_messages():
+    from scipy import ndimage as ndi
+
+    def right(volume, spacing, sigma_um=0.5):
+        return ndi.gaussian_filter(volume.astype(float), sigma_um / np.asarray(spacing))
+
+    assert grading.check_denoise_function(right, spacing=(0.8, 0.2, 0.25), sigma_um=0.6) == 1.0
+
+    def times(volume, spacing, sigma_um):
+        return ndi.gaussian_filter(volume, sigma_um * np.asarray(spacing))
+
+    fails(
+        grading.check_denoise_function,
+        times,
+        match="Divide sigma_um by the spacing; do not multiply",
+    )
+    one = lambda volume, spacing, sigma_um: ndi.gaussian_filter(volume, sigma_um / spacing[-1])  # noqa: E731
+    fails(
+        grading.check_denoise_function,
+        one,
+        match="the same sigma in voxels (2.00) along every axis",
+    )
+    rescaled = lambda volume, spacing, sigma_um: right(volume, spacing, sigma_um) * 100  # noqa: E731
+    fails(grading.check_denoise_function, rescaled, match="keeps its sum")
+    fails(grading.check_denoise_function, lambda v, s, u: v.astype(np.uint8), match="keep floats")
+
+
+def test_threshold_scores_messages():
+    truth = np.zeros((4, 20, 20), int)
+    truth[:, 5:15, 5:15] = 1
+    smoothed = truth + np.linspace(0, 0.4, 20)
+    fails(
+        grading.check_threshold_scores,
+        {"otsu": 0.5},
+        smoothed,
+        truth,
+        methods=("otsu",),
+        match="is 0.500",
+    )
+    from skimage import filters
+
+    background = smoothed <= filters.threshold_otsu(smoothed)
+    inverted = 2 * (background & (truth > 0)).sum() / (background.sum() + (truth > 0).sum())
+    fails(
+        grading.check_threshold_scores,
+        {"otsu": inverted},
+        smoothed,
+        truth,
+        methods=("otsu",),
+        match="the Dice of the background side",
+    )
+    fails(grading.check_threshold_scores, [0.9], smoothed, truth, match="should be a dict")
+
+
+def test_clean_mask_finds_specks_and_a_noisy_hidden_volume_fails():
+    truth = np.zeros((6, 30, 30), int)
+    truth[1:5, 5:25, 5:25] = 1
+    specks = truth.copy()
+    specks[0, ::3, ::3] = 1
+    fails(grading.check_clean_mask, specks, truth, match="specks of noise")
+    fails(
+        grading.check_mask_function,
+        lambda volume, spacing: volume > volume.mean(),
+        "cells",
+        with_spacing=True,
+        clean=True,
+        light=0.1,
+        min_dice=0.5,
+        match="recorded with 10% of the light",
+    )
+
+
+# ---------------------------------------------------------------- measurements (exercise 4)
+
+
+def _table(labels, spacing):
+    import pandas as pd
+    from skimage import measure
+
+    t = measure.regionprops_table(labels, spacing=spacing, properties=("label", "area", "centroid"))
+    return pd.DataFrame(
+        {
+            "label": t["label"],
+            "volume": t["area"],
+            "z": t["centroid-0"],
+            "y": t["centroid-1"],
+            "x": t["centroid-2"],
+        }
+    )
+
+
+def test_measurements_function_messages():
+    import pandas as pd
+
+    def in_voxels(labels, spacing):
+        table = _table(labels, spacing)
+        table[["z", "y", "x"]] = table[["z", "y", "x"]] / np.asarray(spacing)
+        return table
+
+    def swapped(labels, spacing):
+        return _table(labels, spacing).rename(columns={"z": "x", "x": "z"})
+
+    assert grading.check_measurements_function(_table, shape=(30, 128, 128)) == 1.0
+    fails(
+        grading.check_measurements_function,
+        in_voxels,
+        shape=(30, 128, 128),
+        match="in voxel indices",
+    )
+    fails(
+        grading.check_measurements_function,
+        swapped,
+        shape=(30, 128, 128),
+        match="z and x are swapped",
+    )
+    no_volume = lambda labels, spacing: pd.DataFrame(_table(labels, spacing)).drop(columns="volume")  # noqa: E731
+    fails(
+        grading.check_measurements_function,
+        no_volume,
+        shape=(30, 128, 128),
+        match="has no column 'volume'",
+    )
+
+
+def test_border_function_messages():
+    from skimage import segmentation
+
+    fails(
+        grading.check_border_function,
+        lambda labels: labels.copy(),
+        shape=(30, 128, 128),
+        match="touching a face",
+    )
+    emptied = lambda labels: np.zeros_like(labels)  # noqa: E731
+    fails(
+        grading.check_border_function,
+        emptied,
+        shape=(30, 128, 128),
+        match="only those that touch a face",
+    )
+    inner = lambda labels: segmentation.relabel_sequential(segmentation.clear_border(labels))[0]  # noqa: E731
+    assert grading.check_border_function(inner, shape=(30, 128, 128)) == 1.0
+
+
+def test_median_volume_counts_only_whole_objects():
+    truth = np.zeros((6, 10, 10), int)
+    truth[1:4, 1:5, 1:5] = 1  # 48 voxels
+    truth[1:5, 5:9, 5:9] = 2  # 64 voxels
+    truth[0:3, 6:9, 0:3] = 3  # 27 voxels, touches two faces
+    assert grading.check_median_volume(56 * 0.5, truth, (0.5, 1, 1)) == 1.0
+    fails(
+        grading.check_median_volume,
+        48 * 0.5,
+        truth,
+        (0.5, 1, 1),
+        match="leave out those that touch the border",
+    )

@@ -143,3 +143,21 @@ def test_the_judge_reads_no_file_a_kernel_links_to(tmp_path):
     (kernel_folder / "value" / "a0.npy").symlink_to(secret)
     with pytest.raises(ValueError, match="outside the kernel's folder"):
         _exchange.decode(kernel_folder / "value", root=kernel_folder)
+
+
+def test_a_table_crosses_with_its_column_names(tmp_path):
+    """A function that returns a pandas DataFrame is judged on its columns by name."""
+    import numpy as np
+    import pandas as pd
+
+    from stacks import _exchange
+
+    table = pd.DataFrame({"label": [3, 5], "volume": [1.5, 2.0], "kind": ["a", "b"]})
+    (tmp_path / "value").mkdir()
+    _exchange.encode(table, tmp_path / "value")
+    crossed = _exchange.decode(tmp_path / "value", root=tmp_path)
+    assert list(crossed) == ["label", "volume", "kind"]
+    assert crossed["label"].tolist() == [3, 5]
+    assert np.allclose(crossed["volume"], [1.5, 2.0])
+    assert isinstance(crossed["kind"], _exchange.Opaque)  # text columns are not numbers
+    assert pd.DataFrame({k: crossed[k] for k in ("label", "volume")}).shape == (2, 2)

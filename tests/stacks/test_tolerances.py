@@ -61,6 +61,85 @@ HONEST = {
             )
         ],
     },
+    "03_filters_and_thresholds": {
+        "clip_by_hand_and_ndi_gaussian": [
+            (
+                "stretch",
+                "return exposure.rescale_intensity(volume, in_range=(p_low, p_high), out_range=(0.0, 1.0)).astype(np.float32)",
+                "return np.clip((volume - p_low) / (p_high - p_low), 0, 1)",
+            ),
+            (
+                "denoise",
+                "return filters.gaussian(np.asarray(volume, dtype=np.float32), sigma=sigma, preserve_range=True)",
+                "return ndi.gaussian_filter(np.asarray(volume, dtype=float), sigma)",
+            ),
+        ],
+        "more_smoothing_and_fill_holes": [
+            (
+                "mask",
+                "smooth = denoise(stretch(volume), spacing)",
+                "smooth = denoise(stretch(volume), spacing, 0.8)",
+            ),
+            (
+                "mask",
+                "mask = morphology.remove_small_holes(mask, max_size=2000)",
+                "mask = ndi.binary_fill_holes(mask)",
+            ),
+        ],
+    },
+    "05_time_series": {
+        # another percentile (10th to 30th), sigma (0.5 to 1) and threshold method
+        "tenth_percentile_li_half_pixel": [
+            ("dff_function", "np.percentile, 20,", "np.percentile, 10,"),
+            ("active_function", "sigma=(0, 0, 1, 1)", "sigma=(0, 0, 0.5, 0.5)"),
+            ("active_function", "filters.threshold_otsu(score)", "filters.threshold_li(score)"),
+        ],
+        # NumPy instead of dask throughout, the 30th percentile, the peak of ΔF/F as score
+        "numpy_and_peak_score": [
+            (
+                "movie_function",
+                "pages = da.asarray(pages)\n    return pages.reshape(-1, n_planes, *pages.shape[1:])",
+                "pages = np.asarray(pages)\n"
+                "    return pages.reshape(len(pages) // n_planes, n_planes, *pages.shape[1:])",
+            ),
+            (
+                "series_function",
+                "movie = da.asarray(movie)\n    return movie.reshape(movie.shape[0], -1).T.rechunk({1: -1})",
+                "movie = np.asarray(movie)\n    return np.moveaxis(movie, 0, -1).reshape(-1, movie.shape[0])",
+            ),
+            (
+                "dff_function",
+                "series = da.asarray(series).astype(np.float64).rechunk({1: -1})\n"
+                "    f0 = series.map_blocks(np.percentile, 20, axis=1, keepdims=True, chunks=(series.chunks[0], (1,)))",
+                "series = np.asarray(series, dtype=np.float64)\n"
+                "    f0 = np.percentile(series, 30, axis=1, keepdims=True)",
+            ),
+            (
+                "active_function",
+                "movie = da.asarray(movie).astype(np.float64)\n"
+                "    smooth = movie.map_blocks(ndi.gaussian_filter, sigma=(0, 0, 1, 1))  # whole planes per chunk\n"
+                "    score = delta_f_over_f(to_series(smooth)).std(axis=1).reshape(movie.shape[1:]).compute()",
+                "movie = np.asarray(movie, dtype=np.float64)\n"
+                "    smooth = ndi.gaussian_filter(movie, sigma=(0, 0, 0.7, 0.7))\n"
+                "    score = np.asarray(delta_f_over_f(to_series(smooth))).max(axis=1).reshape(movie.shape[1:])",
+            ),
+        ],
+    },
+    "04_nuclei": {
+        "closer_markers": [("segment", "min_distance=9", "min_distance=7")],
+        "farther_markers": [("segment", "min_distance=9", "min_distance=11")],
+        "ndi_border_and_measurements": [
+            (
+                "measure",
+                'table = measure.regionprops_table(labels, spacing=spacing, properties=("label", "area", "centroid"))',
+                "values = np.unique(labels)[1:]\n"
+                "    counts = ndi.sum_labels(np.ones(labels.shape), labels, values)\n"
+                "    centres = np.array(ndi.center_of_mass(np.ones(labels.shape), labels, values)) * spacing\n"
+                '    table = {"label": values, "area": counts * np.prod(spacing), "centroid-0": centres[:, 0],\n'
+                '             "centroid-1": centres[:, 1], "centroid-2": centres[:, 2]}',
+            )
+        ],
+    },
 }
 
 #: what the instructions forbid, and the hidden tests that must fail for it
@@ -94,6 +173,100 @@ FORBIDDEN = {
             "check_segmentation_function",
         ),
     },
+    "03_filters_and_thresholds": {
+        "sigma_in_voxels": (
+            [
+                (
+                    "denoise",
+                    "sigma = sigma_um / np.asarray(spacing, dtype=float)",
+                    "sigma = sigma_um",
+                )
+            ],
+            "check_denoise_function",
+        ),
+        "min_max_stretch": (
+            [("stretch", "np.percentile(volume, (low, high))", "volume.min(), volume.max()")],
+            "check_stretch_function",
+        ),
+        "threshold_without_smoothing_or_cleaning": (
+            [
+                (
+                    "mask",
+                    "smooth = denoise(stretch(volume), spacing)",
+                    "return volume > filters.threshold_otsu(volume)",
+                )
+            ],
+            "check_mask_function",
+        ),
+    },
+    "05_time_series": {
+        "pages_dealt_by_plane": (
+            [
+                (
+                    "movie_function",
+                    "return pages.reshape(-1, n_planes, *pages.shape[1:])",
+                    "return pages.reshape(n_planes, -1, *pages.shape[1:]).transpose(1, 0, 2, 3)",
+                )
+            ],
+            "check_movie_function",
+        ),
+        "no_division_by_f0": (
+            [("dff_function", "return (series - f0) / f0", "return series - f0")],
+            "check_dff_function",
+        ),
+        "mean_as_baseline": (
+            [
+                (
+                    "dff_function",
+                    "f0 = series.map_blocks(np.percentile, 20, axis=1, keepdims=True, chunks=(series.chunks[0], (1,)))",
+                    "f0 = series.mean(axis=1, keepdims=True)",
+                )
+            ],
+            "check_dff_function",
+        ),
+        "one_baseline_for_all_pixels": (
+            [
+                (
+                    "dff_function",
+                    "f0 = series.map_blocks(np.percentile, 20, axis=1, keepdims=True, chunks=(series.chunks[0], (1,)))",
+                    "f0 = np.percentile(np.asarray(series), 20)",
+                )
+            ],
+            "check_dff_function",
+        ),
+        # the Otsu threshold of this score on the course data, written in as a number
+        "threshold_in_counts": (
+            [
+                (
+                    "active_function",
+                    "score = delta_f_over_f(to_series(smooth)).std(axis=1).reshape(movie.shape[1:]).compute()\n"
+                    "    return score > filters.threshold_otsu(score)",
+                    "score = smooth.std(axis=0).compute()\n    return score > 109",
+                )
+            ],
+            "check_active_function",
+        ),
+    },
+    "04_nuclei": {
+        "no_watershed": (
+            [
+                (
+                    "segment",
+                    "return segmentation.watershed(-distance, markers, mask=mask)",
+                    "return measure.label(mask)",
+                )
+            ],
+            "check_segmentation_function",
+        ),
+        "border_kept": (
+            [("inner", "segmentation.clear_border(labels)", "labels")],
+            "check_border_function",
+        ),
+        "measured_in_voxels": (
+            [("measure", "labels, spacing=spacing, properties", "labels, properties")],
+            "check_measurements_function",
+        ),
+    },
 }
 
 
@@ -118,9 +291,12 @@ def _functions(name: str, changes=()) -> dict:
         assert old in given[grade_id], (grade_id, old)
         given[grade_id] = given[grade_id].replace(old, new)
     namespace: dict = {}
-    set_up = next(c.source for c in _build.source_notebook(name).cells if "import" in c.source)
+    cells = [c for c in _build.source_notebook(name).cells if c.cell_type == "code"]
+    set_up = next(c.source for c in cells if "import" in c.source)
     exec(compile(_imports(set_up), f"<{name} set-up>", "exec"), namespace)
-    for source in given.values():
+    # functions the exercise gives (in cells that are neither answers nor tests), then answers
+    given_code = [c.source for c in cells if not _markup.nbgrader_meta(c)]
+    for source in [*given_code, *given.values()]:
         tree = ast.parse(source)
         tree.body = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
         exec(compile(tree, f"<{name} answers>", "exec"), namespace)
