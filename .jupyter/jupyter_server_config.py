@@ -29,3 +29,17 @@ load_subconfig("jupyter_nbconvert_config.py")  # noqa: F821 (provided by traitle
 import os  # noqa: E402
 
 c.ServerApp.terminado_settings = {"shell_command": [os.environ.get("SHELL") or "/bin/sh"]}
+
+# A student's JupyterLab has no instructor tools: nbgrader is installed for `stacks` (build,
+# grade), but its server extensions (formgrader, the exchange's assignment and course lists,
+# validate) and its lab extension (the nbgrader menu, the Create Assignment sidebar) would
+# show students an instructor's screens and an exchange warning. Exercises are checked with
+# `stacks check` instead. The lab extension is disabled in labconfig/page_config.json.
+c.ServerApp.jpserver_extensions.update(
+    {
+        "nbgrader.server_extensions.formgrader": False,
+        "nbgrader.server_extensions.validate_assignment": False,
+        "nbgrader.server_extensions.assignment_list": False,
+        "nbgrader.server_extensions.course_list": False,
+    }
+)

@@ -45,6 +45,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -625,6 +626,15 @@ def test_exercise_in_jupyterlab(lab, page, shots):
     panel = _open_notebook(page, lab, EXERCISE, "exercise")
     cells = panel.locator(".jp-Notebook .jp-Cell")
     expect(cells).to_have_count(len(exercise.cells))
+    # a student's JupyterLab shows none of nbgrader's instructor tools
+    menus = page.locator(".lm-MenuBar-itemLabel").all_inner_texts()
+    assert "Run" in menus and not any("nbgrader" in m.lower() for m in menus), menus
+    expect(page.locator("#create_assignment, .nbgrader-CreateAssignmentWidget")).to_have_count(0)
+    formgrader = urllib.request.Request(
+        f"http://127.0.0.1:{lab.port}/formgrader", headers={"Authorization": f"token {lab.token}"}
+    )
+    with pytest.raises(urllib.error.HTTPError, match="404"):
+        urllib.request.urlopen(formgrader, timeout=30)  # formgrader is not served to students
     _check_kernel_is_project_env(lab, EXERCISE)
 
     # Type each answer into its cell: click into the editor, select all, insert the text.
