@@ -20,7 +20,8 @@ import numpy as np
 from ._failure import as_array, describe, fail, shape_text
 from ._hidden import hidden_rng
 from ._scores import foreground_dice
-from ._segmentation import _call_on, _objects, _prefixed, _where, check_foreground, hidden_variant
+from ._segmentation import check_foreground
+from ._variants import _call_on, _objects, _prefixed, _where, hidden_variant
 
 #: The names of the axes of a recording, in order.
 AXES = ("time", "z", "y", "x")
